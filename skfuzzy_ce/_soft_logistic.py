@@ -1,0 +1,333 @@
+"""SoftLabelLogisticRegression: logistic regression on soft labels."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _cross_entropy
+from ._base import SoftClassifierMixin, compute_soft_class_weight
+from ._linear_loss import LinearObjective, effective_n_threads, minimize_lbfgs
+from ._targets import check_soft_targets
+
+__all__ = ["SoftLabelLogisticRegression"]
+
+
+def _log1pexp(x):
+    """log(1 + exp(x)), split by sign so that huge |x| neither overflows nor loses digits."""
+    out = np.empty_like(x, dtype=np.float64)
+    pos = x > 0
+    out[pos] = x[pos] + np.log1p(np.exp(-x[pos]))
+    out[~pos] = np.log1p(np.exp(x[~pos]))
+    return out
+
+
+class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator):
+    """Logistic regression fitted on soft labels (probability targets) by cross-entropy.
+
+    Minimizes, with L-BFGS-B, the cross-entropy between the targets ``Y`` and the model's
+    probabilities ``p = softmax(X @ W.T + b)``::
+
+        sum_i s_i * sum_k cw_k * Y_ik * (-log p_ik) / S + ||W||^2 / (2 * C * S)
+
+    scaled as scikit-learn's ``LogisticRegression`` scales it (``S`` is the sum of the
+    effective sample weights), so that on hard labels both give the same model. With two
+    classes a single logit is used (``coef_`` of shape (1, n_features)). On soft labels, the
+    result is the ``LogisticRegression`` fitted on the duplicated data set where each row
+    appears once per class with weight ``s_i * Y_ik``, without making that data set.
+
+    The loss and its gradient with respect to the raw predictions are computed by compiled
+    Cython kernels (float32 and float64, OpenMP threads); ``X @ W.T`` and ``G.T @ X`` use BLAS.
+
+    Parameters
+    ----------
+    loss : {"cross_entropy", "binary_cross_entropy"}, default="cross_entropy"
+        ``"cross_entropy"``: softmax over the classes, rows of ``y`` are distributions.
+        ``"binary_cross_entropy"``: one independent sigmoid per column (multi-label soft
+        targets); rows of ``y`` need not sum to 1.
+    C : float, default=1.0
+        Inverse of the L2 regularization strength (``np.inf``: no penalty). The intercept is
+        not penalized.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept per output.
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies every ``Y_ik`` term of class ``k``, as the duplicated data set with class
+        weights would. ``"balanced"`` uses the soft class totals:
+        ``sum(s) / (n_classes * sum_i s_i * Y_ik)``.
+    label_smoothing : float in [0, 1], default=0.0
+        Targets become ``(1 - label_smoothing) * Y + label_smoothing / n_classes``.
+    max_iter : int, default=100
+        Maximum number of L-BFGS-B iterations.
+    tol : float, default=1e-4
+        L-BFGS-B stops when the largest projected gradient entry is below ``tol``.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting with the same shapes.
+    n_threads : int, default=None
+        OpenMP threads of the loss kernels; ``None`` uses every available core. The result
+        does not depend on it beyond rounding.
+    verbose : int, default=0
+        When > 0, print one line per iteration (iteration, objective, gradient norm).
+    classes : array-like, default=None
+        Class labels: for hard ``y``, the classes to encode (in this order, may include
+        classes absent from ``y``); for soft ``y``, one label per column. By default the
+        sorted labels of hard ``y``, the columns of a DataFrame, or ``arange(n_classes)``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients; one row for two classes with ``loss="cross_entropy"``.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (zeros when ``fit_intercept=False``).
+    n_iter_ : ndarray of shape (1,)
+        Number of L-BFGS-B iterations.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model on hard labels.
+    WeightedHardClassifier : Any classifier on soft labels via the duplicated data set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfuzzy_ce import SoftLabelLogisticRegression
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> Y = np.array([[0.9, 0.1], [0.7, 0.3], [0.3, 0.7], [0.1, 0.9]])
+    >>> clf = SoftLabelLogisticRegression(C=np.inf).fit(X, Y)
+    >>> clf.predict(X)
+    array([0, 0, 1, 1])
+    >>> clf.predict_proba([[0.0]]).round(3)
+    array([[0.5, 0.5]])
+    """
+
+    _parameter_constraints = {
+        "loss": [StrOptions({"cross_entropy", "binary_cross_entropy"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="both")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
+        "classes": ["array-like", None],
+    }
+
+    def __init__(
+        self,
+        *,
+        loss="cross_entropy",
+        C=1.0,
+        fit_intercept=True,
+        class_weight=None,
+        label_smoothing=0.0,
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        n_threads=None,
+        verbose=0,
+        classes=None,
+    ):
+        self.loss = loss
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.n_threads = n_threads
+        self.verbose = verbose
+        self.classes = classes
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = self.loss == "binary_cross_entropy"
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+    def _kernel(self, Y, sample_weight, class_weight, n_threads):
+        """Closure ``kernel(raw, grad_out, loss_out)`` for the chosen loss and shapes."""
+        if self.loss == "binary_cross_entropy":
+            fn = _cross_entropy.multilabel_loss_gradient
+            return lambda raw, g, out: fn(raw, Y, sample_weight, class_weight, g, out, n_threads)
+        if Y.shape[1] == 2:
+            fn = _cross_entropy.binary_loss_gradient
+            return lambda raw, g, out: fn(
+                raw[:, 0], Y, sample_weight, class_weight, g[:, 0], out, n_threads
+            )
+        fn = _cross_entropy.multinomial_loss_gradient
+        return lambda raw, g, out: fn(raw, Y, sample_weight, class_weight, g, out, n_threads)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model on hard or soft labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, dense or CSR, float32 or float64 (other dtypes become float64).
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Hard labels, soft labels (rows summing to 1), or 1-D values in [0, 1] read as
+            P(class 1). With ``loss="binary_cross_entropy"``, an (n_samples, n_classes) matrix
+            of independent probabilities.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._validate_params()
+        if y is None:
+            check_soft_targets(y)  # raises the "requires y" error
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=True
+        )
+        n_samples, n_features = X.shape
+        multilabel = self.loss == "binary_cross_entropy"
+        Y, classes = check_soft_targets(
+            y, classes=self.classes, multilabel=multilabel, dtype=X.dtype, n_samples=n_samples
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if self.label_smoothing > 0:
+            eps = self.label_smoothing
+            Y = (1 - eps) * Y + eps / Y.shape[1]  # a new array: the user's y is untouched
+            if multilabel:
+                Y = np.clip(Y, 0, 1)
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        class_weight = compute_soft_class_weight(self.class_weight, classes, Y, sample_weight)
+
+        # S: total effective weight, as scikit-learn computes it after class weighting.
+        if multilabel:
+            sw_sum = float(sample_weight.sum())
+        else:
+            sw_sum = float(sample_weight @ (Y @ class_weight))
+        if sw_sum <= 0:
+            raise ValueError(
+                "The sample weights (times the class weights) sum to zero: there is nothing "
+                "to fit. Give some samples a positive weight."
+            )
+        n_outputs = 1 if (Y.shape[1] == 2 and not multilabel) else Y.shape[1]
+        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
+        n_threads = effective_n_threads(self.n_threads)
+        objective = LinearObjective(
+            X,
+            self._kernel(Y, sample_weight, class_weight, n_threads),
+            n_outputs=n_outputs,
+            fit_intercept=self.fit_intercept,
+            l2_reg_strength=l2,
+            sw_sum=sw_sum,
+        )
+        w0 = np.zeros(objective.n_params, dtype=np.float64)
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and self.coef_.shape == (n_outputs, n_features)
+        ):
+            w0[: objective.n_coef] = self.coef_.ravel()
+            if self.fit_intercept:
+                w0[objective.n_coef :] = self.intercept_
+
+        w, n_iter, _ = minimize_lbfgs(
+            objective, w0, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose
+        )
+        coef, intercept = objective.split(w)
+        self.classes_ = classes
+        self.coef_ = coef.copy()
+        self.intercept_ = (
+            intercept.copy() if intercept is not None else np.zeros(n_outputs, dtype=np.float64)
+        )
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        return self
+
+    # --------------------------------------------------------------- prediction
+    def decision_function(self, X):
+        """Raw predictions (logits) ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            1-D for the single-logit binary case, as in scikit-learn.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        scores = X @ self.coef_.T + self.intercept_
+        if sp.issparse(scores):  # pragma: no cover - X @ dense is dense
+            scores = scores.toarray()
+        scores = np.asarray(scores, dtype=np.float64)
+        return scores[:, 0] if scores.shape[1] == 1 and self.loss == "cross_entropy" else scores
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1 for ``loss="cross_entropy"``; independent per-column probabilities
+            for ``loss="binary_cross_entropy"``.
+        """
+        scores = self.decision_function(X)
+        if self.loss == "binary_cross_entropy":
+            return expit(scores)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1 - p1, p1])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably (no log of a rounded 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if self.loss == "binary_cross_entropy":
+            return -_log1pexp(-scores)
+        if scores.ndim == 1:
+            return np.column_stack([-_log1pexp(scores), -_log1pexp(-scores)])
+        return log_softmax(scores, axis=1)
+
+    def predict(self, X):
+        """Most probable class (or, for ``binary_cross_entropy``, the 0/1 label indicator).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if self.loss == "binary_cross_entropy":
+            return (scores > 0).astype(int)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
