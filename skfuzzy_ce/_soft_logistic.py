@@ -170,6 +170,48 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         fn = _cross_entropy.multinomial_loss_gradient
         return lambda raw, g, out: fn(raw, Y, sample_weight, class_weight, g, out, n_threads)
 
+    def _make_objective(self, X, y, sample_weight, reset):
+        """Validate the data and build the (loss, grad) objective: ``(X, objective, classes)``."""
+        if y is None:
+            check_soft_targets(y)  # raises the "requires y" error
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=reset
+        )
+        multilabel = self.loss == "binary_cross_entropy"
+        Y, classes = check_soft_targets(
+            y, classes=self.classes, multilabel=multilabel, dtype=X.dtype, n_samples=X.shape[0]
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if self.label_smoothing > 0:
+            eps = self.label_smoothing
+            Y = (1 - eps) * Y + eps / Y.shape[1]  # a new array: the user's y is untouched
+        Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        class_weight = compute_soft_class_weight(self.class_weight, classes, Y, sample_weight)
+
+        # S: total effective weight, as scikit-learn computes it after class weighting.
+        if multilabel:
+            sw_sum = float(sample_weight.sum())
+        else:
+            sw_sum = float(sample_weight @ (Y @ class_weight))
+        if not sw_sum > 0:
+            raise ValueError(
+                "The sample weights (times the class weights) sum to zero: there is nothing "
+                "to fit. Give some samples a positive weight."
+            )
+        n_outputs = 1 if (Y.shape[1] == 2 and not multilabel) else Y.shape[1]
+        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
+        objective = LinearObjective(
+            X,
+            self._kernel(Y, sample_weight, class_weight, effective_n_threads(self.n_threads)),
+            n_outputs=n_outputs,
+            fit_intercept=self.fit_intercept,
+            l2_reg_strength=l2,
+            sw_sum=sw_sum,
+        )
+        return X, objective, classes
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model on hard or soft labels.
 
@@ -190,48 +232,8 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             Fitted estimator.
         """
         self._validate_params()
-        if y is None:
-            check_soft_targets(y)  # raises the "requires y" error
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=True
-        )
-        n_samples, n_features = X.shape
-        multilabel = self.loss == "binary_cross_entropy"
-        Y, classes = check_soft_targets(
-            y, classes=self.classes, multilabel=multilabel, dtype=X.dtype, n_samples=n_samples
-        )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if self.label_smoothing > 0:
-            eps = self.label_smoothing
-            Y = (1 - eps) * Y + eps / Y.shape[1]  # a new array: the user's y is untouched
-            if multilabel:
-                Y = np.clip(Y, 0, 1)
-        Y = np.ascontiguousarray(Y, dtype=X.dtype)
-        class_weight = compute_soft_class_weight(self.class_weight, classes, Y, sample_weight)
-
-        # S: total effective weight, as scikit-learn computes it after class weighting.
-        if multilabel:
-            sw_sum = float(sample_weight.sum())
-        else:
-            sw_sum = float(sample_weight @ (Y @ class_weight))
-        if sw_sum <= 0:
-            raise ValueError(
-                "The sample weights (times the class weights) sum to zero: there is nothing "
-                "to fit. Give some samples a positive weight."
-            )
-        n_outputs = 1 if (Y.shape[1] == 2 and not multilabel) else Y.shape[1]
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
-        n_threads = effective_n_threads(self.n_threads)
-        objective = LinearObjective(
-            X,
-            self._kernel(Y, sample_weight, class_weight, n_threads),
-            n_outputs=n_outputs,
-            fit_intercept=self.fit_intercept,
-            l2_reg_strength=l2,
-            sw_sum=sw_sum,
-        )
+        X, objective, classes = self._make_objective(X, y, sample_weight, reset=True)
+        n_outputs, n_features = objective.n_outputs, objective.n_features
         w0 = np.zeros(objective.n_params, dtype=np.float64)
         if (
             self.warm_start
