@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
+from scipy.integrate import quad
 from scipy.special import rel_entr
 from scipy.stats import entropy
 from sklearn.metrics import brier_score_loss, log_loss
@@ -16,6 +17,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skfuzzy_ce import SoftLabelLogisticRegression
 from skfuzzy_ce.metrics import (
     binary_cross_entropy,
+    continuous_bernoulli_log_loss,
     kl_divergence,
     neg_kl_divergence_scorer,
     neg_soft_brier_scorer,
@@ -402,3 +404,71 @@ def test_scorer_repr():
     assert repr(neg_soft_log_loss_scorer) == (
         "make_scorer(soft_log_loss, greater_is_better=False, response_method='predict_proba')"
     )
+
+
+# ----------------------------------------------------------- continuous Bernoulli
+def cb_density(y, lam):
+    return np.exp(-continuous_bernoulli_log_loss([y], [lam]))
+
+
+@pytest.mark.parametrize("lam", [1e-7, 0.1, 0.5, 0.5 + 1e-9, 0.9, 1 - 1e-7])
+def test_continuous_bernoulli_is_a_normalized_density(lam):
+    # Near 0 and 1 the mass piles up at one end: tell quad where.
+    total, err = quad(cb_density, 0, 1, args=(lam,), points=[0.01, 0.99], limit=200)
+    assert total == pytest.approx(1, abs=1e-8)
+
+
+@pytest.mark.parametrize("lam", [1e-6, 0.05, 0.3, 0.49, 0.7, 0.999])
+def test_continuous_bernoulli_matches_the_closed_form(lam):
+    y = np.array([0.0, 0.25, 0.5, 1.0])
+    C = 2 * np.arctanh(1 - 2 * lam) / (1 - 2 * lam)
+    expected = -(np.log(C) + y * np.log(lam) + (1 - y) * np.log1p(-lam))
+    lam_arr = np.full_like(y, lam)
+    assert_allclose(continuous_bernoulli_log_loss(y, lam_arr), expected.mean(), rtol=1e-10)
+    w = np.array([1.0, 2.0, 0.0, 0.5])
+    assert_allclose(
+        continuous_bernoulli_log_loss(y, lam_arr, sample_weight=w, normalize=False, base=2),
+        (w @ expected) / LN2,
+        rtol=1e-10,
+    )
+
+
+def test_continuous_bernoulli_stable_near_half_and_at_the_ends():
+    y = np.array([0.3])
+    at_half = continuous_bernoulli_log_loss(y, [0.5])
+    assert at_half == 0.0  # C(1/2) = 2 and 2 * 0.5**y * 0.5**(1 - y) = 1
+    for d in (1e-12, 1e-9, 1e-6):
+        # log C is even around 1/2 with curvature 4/3 there (C = 2 + 8 d^2 / 3 + ...).
+        for lam in (0.5 - d, 0.5 + d):
+            value = continuous_bernoulli_log_loss(y, [lam])
+            x = 2 * (lam - 0.5)  # exact; log C = log 2 + x^2 / 3 + O(x^4), and log 2 cancels
+            expected = -(x**2 / 3 + y[0] * np.log1p(x) + (1 - y[0]) * np.log1p(-x))
+            assert value == pytest.approx(expected, abs=1e-15)
+    # lam exactly 0 or 1 is clipped to eps of its dtype: finite, and the same as at eps.
+    for dtype in (np.float64, np.float32):
+        eps = np.finfo(dtype).eps
+        zero = continuous_bernoulli_log_loss(y, np.array([0.0], dtype=dtype))
+        assert np.isfinite(zero)
+        assert zero == pytest.approx(continuous_bernoulli_log_loss(y, [float(eps)]), rel=1e-12)
+        one = continuous_bernoulli_log_loss(y, np.array([1.0], dtype=dtype))
+        assert one == pytest.approx(continuous_bernoulli_log_loss(1 - y, [float(eps)]), rel=1e-6)
+
+
+def test_continuous_bernoulli_several_outputs_are_summed():
+    Y = np.array([[0.1, 0.8], [0.5, 0.4]])
+    L = np.array([[0.2, 0.7], [0.6, 0.5]])
+    per_column = sum(continuous_bernoulli_log_loss(Y[:, k], L[:, k]) for k in range(2))
+    assert_allclose(continuous_bernoulli_log_loss(Y, L), per_column, rtol=1e-14)
+
+
+def test_continuous_bernoulli_errors():
+    with pytest.raises(ValueError, match=r"y_true has a value above 1 in row 1 .*\[0, 1\] only"):
+        continuous_bernoulli_log_loss([0.5, 1.5], [0.5, 0.5])
+    with pytest.raises(ValueError, match="y_true contains NaN in row 0"):
+        continuous_bernoulli_log_loss([np.nan, 0.5], [0.5, 0.5])
+    with pytest.raises(ValueError, match="lam has a value below 0 in row 1"):
+        continuous_bernoulli_log_loss([0.5, 0.5], [0.5, -0.1])
+    with pytest.raises(ValueError, match=r"y_true has shape \(2,\) but lam has shape \(3,\)"):
+        continuous_bernoulli_log_loss([0.5, 0.5], [0.5, 0.5, 0.5])
+    with pytest.raises(InvalidParameterError, match="base"):
+        continuous_bernoulli_log_loss([0.5], [0.5], base=1)

@@ -15,10 +15,12 @@ from scipy.special import xlogy
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _check_sample_weight, _num_samples
 
+from .._cb_math import cb_nll
 from .._targets import _describe_row, _first_row, _row_sum_tolerance, check_soft_targets
 
 __all__ = [
     "binary_cross_entropy",
+    "continuous_bernoulli_log_loss",
     "kl_divergence",
     "soft_brier_score",
     "soft_log_loss",
@@ -368,4 +370,70 @@ def binary_cross_entropy(y_true, y_pred, *, sample_weight=None, normalize=True, 
         )
     P = _clip(P)
     losses = -(Y * np.log(P) + (1 - Y) * np.log1p(-P)).sum(axis=1)
+    return _aggregate(losses, sample_weight, normalize, base)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "lam": ["array-like"],
+        "sample_weight": ["array-like", None],
+        "normalize": ["boolean"],
+        "base": _BASE_CONSTRAINT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def continuous_bernoulli_log_loss(y_true, lam, *, sample_weight=None, normalize=True, base=None):
+    """Negative log-likelihood of observations in [0, 1] under continuous Bernoulli laws.
+
+    The continuous Bernoulli (Loaiza-Ganem & Cunningham, 2019) is the density on [0, 1]
+    ``CB(y | lam) = C(lam) lam^y (1 - lam)^(1 - y)`` with
+    ``C(lam) = 2 artanh(1 - 2 lam) / (1 - 2 lam)`` and ``C(1/2) = 2``. Its loss,
+    ``-log CB(y | lam)``, is the binary cross-entropy minus ``log C(lam)``: the term that makes
+    it a proper likelihood for targets that are observed fractions rather than probabilities.
+    ``lam`` is clipped to ``[eps, 1 - eps]`` (``eps`` of its dtype); ``log C`` is computed
+    stably near ``lam = 1/2`` (series) and near 0 and 1. A density can exceed 1, so the loss
+    can be negative.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed values in [0, 1]. With several outputs the losses are summed over them.
+    lam : array-like of the same shape as y_true
+        Parameters of the distributions, in [0, 1] (as ``predict_lambda`` of
+        :class:`~skfuzzy_ce.ContinuousBernoulliRegression` returns); this is not the mean.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    normalize : bool, default=True
+        Weighted mean over the samples if True, weighted sum otherwise.
+    base : float, default=None
+        Base of the logarithm: None for nats, 2 for bits.
+
+    Returns
+    -------
+    loss : float
+
+    Examples
+    --------
+    ``lam = 1/2`` is the uniform density: every observation costs 0.
+
+    >>> from skfuzzy_ce.metrics import continuous_bernoulli_log_loss
+    >>> continuous_bernoulli_log_loss([0.2, 0.9], [0.5, 0.5])
+    0.0
+    >>> continuous_bernoulli_log_loss([1.0], [0.8])  # -log(0.8) - log(2 artanh(0.6) / 0.6)
+    -0.61431...
+    """
+    hint = "the continuous Bernoulli models values in [0, 1] only."
+    Y = _as_float_array(y_true, "y_true")
+    _check_probabilities(Y, "y_true", hint)
+    L = _as_float_array(lam, "lam")
+    _check_probabilities(L, "lam", "pass the parameter lam of each distribution.")
+    if Y.shape != L.shape:
+        raise ValueError(
+            f"y_true has shape {Y.shape} but lam has shape {L.shape}: give one parameter "
+            "per observation."
+        )
+    losses = cb_nll(Y, _clip(L))
+    if losses.ndim == 2:
+        losses = losses.sum(axis=1)
     return _aggregate(losses, sample_weight, normalize, base)
