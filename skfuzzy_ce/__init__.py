@@ -1,11 +1,14 @@
 """skfuzzy_ce: scikit-learn compatible learning from soft labels."""
 
+from ._distillation import DistillationClassifier, soften
 from ._soft_logistic import SoftLabelLogisticRegression
 from ._targets import soft_labels_from_counts
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DistillationClassifier",
     "SoftLabelLogisticRegression",
     "soft_labels_from_counts",
+    "soften",
 ]
