@@ -1,5 +1,6 @@
 """skfuzzy_ce: scikit-learn compatible learning from soft labels."""
 
+from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
 from ._soft_logistic import SoftLabelLogisticRegression
 from ._targets import soft_labels_from_counts
@@ -7,6 +8,7 @@ from ._targets import soft_labels_from_counts
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ContinuousBernoulliRegression",
     "DistillationClassifier",
     "SoftLabelLogisticRegression",
     "soft_labels_from_counts",
