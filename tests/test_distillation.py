@@ -382,7 +382,8 @@ def test_digits_few_labels(digits_teacher, seed):
     def evaluate(clf):
         return clf.score(X_test, y_test), log_loss(y_test, clf.predict_proba(X_test))
 
-    acc_teacher, ll_teacher = mlp.score(X_test, y_test), log_loss(y_test, mlp.predict_proba(X_test))
+    acc_teacher = mlp.score(X_test, y_test)
+    ll_teacher = log_loss(y_test, mlp.predict_proba(X_test))
     acc_hard, ll_hard = evaluate(DistillationClassifier(teacher, alpha=0.0).fit(X_few, y_few))
     acc_t1, ll_t1 = evaluate(DistillationClassifier(teacher).fit(X_few, y_few))
     acc_t4, ll_t4 = evaluate(DistillationClassifier(teacher, temperature=4).fit(X_few, y_few))
