@@ -1,0 +1,231 @@
+"""Softmax cross-entropy objective evaluated in one blocked pass over X.
+
+:class:`FusedLinearObjective` has the interface of :class:`~skfuzzy_ce._linear_loss.LinearObjective`
+(a callable ``w -> (loss, grad)`` for L-BFGS-B, intercept last, the same scaling) but computes
+the raw predictions, the per-row loss and gradient, and ``G.T @ X`` block by block in the
+compiled kernels of ``_fused`` (see that file for the algorithm): X is read once per
+evaluation, and no ``(n_samples, n_outputs)`` array is made. Its result does not depend on
+the number of threads: the work is split into chunks by the problem's shape alone and the
+chunks are added in a fixed order.
+"""
+
+import os
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
+
+from . import _fused
+
+__all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
+
+# BLAS runs inside the kernels' OpenMP threads, one gemm per block: BLAS's own threads would
+# oversubscribe the cores (and make the sums depend on its splitting). The controller is made
+# once, after scipy's BLAS (the one ``scipy.linalg.cython_blas`` calls) has been loaded by
+# ``_fused``; limiting it per call costs microseconds, not a library scan.
+_BLAS = ThreadpoolController().select(user_api="blas")
+
+_L2_FALLBACK = 256 * 1024
+_MAX_CHUNKS = 64
+_CHUNK_BUDGET = 4 * 1024 * 1024  # bytes of per-chunk gradient accumulators, at least 4 chunks
+
+
+def cache_size_bytes(level=2):
+    """Size of one core's cache at ``level`` (bytes), from sysconf or sysfs; 256 KiB if unknown."""
+    name = {1: "SC_LEVEL1_DCACHE_SIZE", 2: "SC_LEVEL2_CACHE_SIZE", 3: "SC_LEVEL3_CACHE_SIZE"}
+    try:
+        size = os.sysconf(name[level])
+        if size and size > 0:
+            return int(size)
+    except (ValueError, OSError, KeyError, AttributeError):
+        pass
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for entry in sorted(os.listdir(base)):
+            path = os.path.join(base, entry)
+            with open(os.path.join(path, "level")) as f:
+                if int(f.read()) != level:
+                    continue
+            with open(os.path.join(path, "type")) as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(path, "size")) as f:
+                text = f.read().strip().upper()
+            units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+            if text[-1] in units:
+                return int(text[:-1]) * units[text[-1]]
+            return int(text)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _L2_FALLBACK
+
+
+def block_rows_for_cache(n_features, n_outputs, itemsize, cache_bytes=None):
+    """Rows per block: a block of X and its two raw/gradient buffers take about an eighth
+    of one core's L2 cache.
+
+    The rest of L2 holds the coefficients, the gradient accumulator and BLAS's packed
+    copies; the block must still be in cache when the second gemm reads it again. (An
+    eighth measured as fast as or faster than a half on the benchmark problems: the
+    ``G.T @ X`` gemm slows down once its packed operands no longer fit.)
+
+    Returns a multiple of 8 in [16, 4096].
+    """
+    if cache_bytes is None:
+        cache_bytes = cache_size_bytes(2)
+    per_row = itemsize * (n_features + 2 * n_outputs)
+    rows = (cache_bytes // 8) // max(per_row, 1)
+    return int(min(4096, max(16, rows - rows % 8)))
+
+
+def _n_chunks(n_units, acc_size):
+    """Chunks of the row range, from the problem's shape only (never the thread count)."""
+    by_memory = _CHUNK_BUDGET // max(8 * acc_size, 1)
+    return int(max(1, min(n_units, _MAX_CHUNKS, max(4, by_memory))))
+
+
+class FusedLinearObjective:
+    """``(loss, gradient)`` of softmax cross-entropy for L-BFGS-B, in one pass over X.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features), float32 or float64
+        C-contiguous when dense. Never copied nor modified.
+    Y : ndarray of shape (n_samples, n_classes), same dtype as X, C-contiguous
+        Soft targets (rows are distributions).
+    sample_weight : ndarray of shape (n_samples,), float64
+    class_weight : ndarray of shape (n_classes,), float64
+    n_outputs : int
+        1 (single logit, exactly two classes) or ``n_classes``.
+    fit_intercept : bool
+    l2_reg_strength : float
+        Coefficient of ``||W||^2 / 2`` (already divided by ``sw_sum``).
+    sw_sum : float
+        Normalizer of the data term.
+    n_threads : int
+        OpenMP threads of the kernel.
+    block_rows : int, default=None
+        Rows per block (dense X); ``None`` derives it from the L2 cache size.
+    """
+
+    def __init__(
+        self,
+        X,
+        Y,
+        sample_weight,
+        class_weight,
+        *,
+        n_outputs,
+        fit_intercept,
+        l2_reg_strength,
+        sw_sum,
+        n_threads=1,
+        block_rows=None,
+    ):
+        n_samples, n_features = X.shape
+        n_classes = Y.shape[1]
+        if n_outputs not in (1, n_classes) or (n_outputs == 1 and n_classes != 2):
+            raise ValueError(
+                f"n_outputs={n_outputs} does not fit {n_classes} classes: use 1 for exactly "
+                f"two classes (single logit) or {n_classes}."
+            )
+        self.X = X
+        self.Y = Y
+        self.sample_weight = sample_weight
+        self.class_weight = class_weight
+        self.n_outputs = n_outputs
+        self.fit_intercept = fit_intercept
+        self.l2_reg_strength = float(l2_reg_strength)
+        self.sw_sum = float(sw_sum)
+        self.n_threads = max(1, int(n_threads))
+        self.n_features = n_features
+        self.n_coef = n_outputs * n_features
+        self.n_params = self.n_coef + (n_outputs if fit_intercept else 0)
+        self._sparse = sp.issparse(X)
+        dtype = X.dtype
+        T = self.n_threads
+
+        # Every buffer is allocated here, once per fit.
+        self._intercept = np.zeros(n_outputs, dtype=np.float64)
+        if self._sparse:
+            self.block_rows = 1
+            n_units = n_samples
+            self._coef = np.empty((n_features, n_outputs), dtype=np.float64)  # W transposed
+            self._zd = np.empty((T, n_outputs), dtype=np.float64)
+        else:
+            if block_rows is None:
+                block_rows = block_rows_for_cache(n_features, n_outputs, dtype.itemsize)
+            self.block_rows = int(max(1, min(block_rows, n_samples)))
+            n_units = -(-n_samples // self.block_rows)
+            self._coef = np.empty((n_outputs, n_features), dtype=dtype)
+            tmp_shape = (T, self.n_coef) if dtype == np.float32 else (T, 1)
+            self._tmp = np.empty(tmp_shape, dtype=dtype)
+        self._z = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
+        self._g = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
+        self.n_chunks = _n_chunks(n_units, self.n_coef)
+        self._chunk_acc = np.empty((self.n_chunks, self.n_coef), dtype=np.float64)
+        self._chunk_gint = np.empty((self.n_chunks, n_outputs), dtype=np.float64)
+        self._chunk_loss = np.empty(self.n_chunks, dtype=np.float64)
+        self._acc = np.empty(self.n_coef, dtype=np.float64)
+        self._gint = np.empty(n_outputs, dtype=np.float64)
+        self.last_w = None
+        self.last_grad = None
+
+    def split(self, w):
+        """Views of ``w`` as (coef of shape (n_outputs, n_features), intercept or None)."""
+        coef = w[: self.n_coef].reshape(self.n_outputs, self.n_features)
+        intercept = w[self.n_coef :] if self.fit_intercept else None
+        return coef, intercept
+
+    def _run_kernel(self):
+        """Fill the chunk accumulators, then reduce them in chunk order."""
+        X = self.X
+        with _BLAS.limit(limits=1):
+            if self._sparse:
+                _fused.csr_loss_gradient(
+                    X.data, X.indices, X.indptr, self.Y, self.sample_weight,
+                    self.class_weight, self._coef, self._intercept, self._zd, self._z,
+                    self._g, self._chunk_acc, self._chunk_gint, self._chunk_loss,
+                    self.n_threads,
+                )  # fmt: skip
+            else:
+                _fused.dense_loss_gradient(
+                    X, self.Y, self.sample_weight, self.class_weight, self._coef,
+                    self._intercept, self._z, self._g, self._tmp, self._chunk_acc,
+                    self._chunk_gint, self._chunk_loss, self.block_rows, self.n_threads,
+                )  # fmt: skip
+        _fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
+        _fused.reduce_chunks(self._chunk_gint, self._gint, 1)
+        loss = 0.0
+        for value in self._chunk_loss:  # in chunk order
+            loss += float(value)
+        return loss
+
+    def __call__(self, w):
+        """Objective value and gradient at ``w`` (float64 array of shape (n_params,))."""
+        coef, intercept = self.split(w)
+        if self._sparse:
+            self._coef[...] = coef.T
+        else:
+            self._coef[...] = coef
+        if intercept is not None:
+            self._intercept[...] = intercept
+        data_loss = self._run_kernel()
+
+        inv_s = 1.0 / self.sw_sum
+        l2 = self.l2_reg_strength
+        flat_coef = w[: self.n_coef]
+        loss = data_loss * inv_s + 0.5 * l2 * float(flat_coef @ flat_coef)
+        grad = np.empty_like(w)
+        gc = grad[: self.n_coef].reshape(self.n_outputs, self.n_features)
+        acc = self._acc.reshape(
+            (self.n_features, self.n_outputs) if self._sparse else (self.n_outputs, self.n_features)
+        )
+        np.multiply(acc.T if self._sparse else acc, inv_s, out=gc)
+        if l2:
+            gc += l2 * coef
+        if self.fit_intercept:
+            grad[self.n_coef :] = self._gint * inv_s
+        self.last_w = w
+        self.last_grad = grad
+        return loss, grad
