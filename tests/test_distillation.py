@@ -211,6 +211,25 @@ def test_frozen_teacher_with_only_unlabeled_rows():
     assert_array_equal(clf.student_.coef_, reference.coef_)
 
 
+def test_sample_weight_goes_to_teacher_and_student():
+    X, y = _data()
+    y_part = _partial(y)
+    lab = y_part != -1
+    w = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0])
+    X_before, w_before = X.copy(), w.copy()
+    clf = DistillationClassifier(LogisticRegression(), temperature=2.0, alpha=0.5)
+    with pytest.warns(UserWarning, match="in-sample"):
+        clf.fit(X, y_part, sample_weight=w)
+    assert_array_equal(X, X_before)
+    assert_array_equal(w, w_before)
+    teacher = LogisticRegression().fit(X[lab], y[lab], sample_weight=w[lab])
+    assert_allclose(clf.teacher_.coef_, teacher.coef_)
+    Y = soften(teacher.predict_proba(X), 2.0)
+    Y[lab] = 0.5 * Y[lab] + 0.5 * _onehot(y[lab], teacher.classes_)
+    reference = SoftLabelLogisticRegression().fit(X, Y, sample_weight=w)
+    assert_allclose(clf.student_.coef_, reference.coef_, rtol=1e-6, atol=1e-8)
+
+
 # ------------------------------------------------------------------------ prediction
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("T", [0.5, 3.0])
