@@ -22,6 +22,7 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -359,7 +360,7 @@ class DistillationClassifier(SoftClassifierMixin, ClassifierMixin, BaseEstimator
         """
         self._validate_params()
         X = self._check_X(X, reset=True)
-        n_samples = _num_rows(X)
+        n_samples = _num_samples(X)
         y = self._check_y(y, n_samples)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -529,7 +530,3 @@ class DistillationClassifier(SoftClassifierMixin, ClassifierMixin, BaseEstimator
         """
         log_p = self._student_log_proba(X)
         return self.classes_[np.argmax(log_p, axis=1)]
-
-
-def _num_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
