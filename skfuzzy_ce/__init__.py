@@ -4,6 +4,7 @@ from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
 from ._soft_logistic import SoftLabelLogisticRegression
 from ._targets import soft_labels_from_counts
+from ._weighted_hard import WeightedHardClassifier, to_weighted_hard
 
 __version__ = "0.1.0.dev0"
 
@@ -11,6 +12,8 @@ __all__ = [
     "ContinuousBernoulliRegression",
     "DistillationClassifier",
     "SoftLabelLogisticRegression",
+    "WeightedHardClassifier",
     "soft_labels_from_counts",
     "soften",
+    "to_weighted_hard",
 ]
