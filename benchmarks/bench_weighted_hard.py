@@ -15,11 +15,10 @@ Run: ``python benchmarks/bench_weighted_hard.py`` (a few minutes), ``--quick`` (
 """
 
 import argparse
-import time
 import tracemalloc
 
 import numpy as np
-from bench_core import make_problem, objective_value
+from bench_core import make_problem, objective_value, timed
 from sklearn.linear_model import LogisticRegression
 
 from skfuzzy_ce import SoftLabelLogisticRegression, WeightedHardClassifier
@@ -36,9 +35,7 @@ def top_k(Y, k):
 
 
 def fit_time_and_peak(estimator, X, Y):
-    t0 = time.perf_counter()
-    estimator.fit(X, Y)
-    seconds = time.perf_counter() - t0
+    _, seconds = timed(lambda: estimator.fit(X, Y))
     tracemalloc.start()
     estimator.fit(X, Y)
     _, peak = tracemalloc.get_traced_memory()
