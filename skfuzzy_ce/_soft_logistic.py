@@ -6,15 +6,23 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _cross_entropy
 from ._base import SoftClassifierMixin, compute_soft_class_weight
+from ._fused_objective import FusedLinearObjective
 from ._linear_loss import LinearObjective, effective_n_threads, minimize_lbfgs
 from ._targets import check_soft_targets
 
 __all__ = ["SoftLabelLogisticRegression"]
+
+
+def _is_label_vector(y):
+    """1-D targets or a column vector: labels, which binary_cross_entropy reads one-vs-rest."""
+    shape = y.shape if hasattr(y, "shape") else np.asarray(y).shape
+    return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
 
 
 def _log1pexp(x):
@@ -157,9 +165,12 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         return tags
 
     # ------------------------------------------------------------------ fitting
-    def _kernel(self, Y, sample_weight, class_weight, n_threads):
-        """Closure ``kernel(raw, grad_out, loss_out)`` for the chosen loss and shapes."""
-        if self.loss == "binary_cross_entropy":
+    def _kernel(self, Y, sample_weight, class_weight, n_threads, sigmoids=False):
+        """Closure ``kernel(raw, grad_out, loss_out)`` for the chosen loss and shapes.
+
+        ``sigmoids=True``: one independent sigmoid per column (binary cross-entropy).
+        """
+        if sigmoids:
             fn = _cross_entropy.multilabel_loss_gradient
             return lambda raw, g, out: fn(raw, Y, sample_weight, class_weight, g, out, n_threads)
         if Y.shape[1] == 2:
@@ -177,7 +188,10 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=reset
         )
-        multilabel = self.loss == "binary_cross_entropy"
+        # binary_cross_entropy on an (n, K) matrix: one sigmoid per column (multi-label). On
+        # labels (1-D or a column): one-hot, one sigmoid per class (one-vs-rest); with two
+        # classes the two problems are mirror images, so a single logit, as cross_entropy.
+        multilabel = self.loss == "binary_cross_entropy" and not _is_label_vector(y)
         Y, classes = check_soft_targets(
             y, classes=self.classes, multilabel=multilabel, dtype=X.dtype, n_samples=X.shape[0]
         )
@@ -201,15 +215,23 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
                 "to fit. Give some samples a positive weight."
             )
         n_outputs = 1 if (Y.shape[1] == 2 and not multilabel) else Y.shape[1]
+        sigmoids = multilabel or (self.loss == "binary_cross_entropy" and n_outputs > 2)
+        if sigmoids and not multilabel:
+            # One-vs-rest on labels: each row weighs s_i * cw_(its class) in every problem.
+            sample_weight = sample_weight * (Y @ class_weight)
+            class_weight = np.ones_like(class_weight)
         l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
-        objective = LinearObjective(
-            X,
-            self._kernel(Y, sample_weight, class_weight, effective_n_threads(self.n_threads)),
-            n_outputs=n_outputs,
-            fit_intercept=self.fit_intercept,
-            l2_reg_strength=l2,
-            sw_sum=sw_sum,
+        common = dict(
+            n_outputs=n_outputs, fit_intercept=self.fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum
         )
+        n_threads = effective_n_threads(self.n_threads)
+        if sigmoids:
+            kernel = self._kernel(Y, sample_weight, class_weight, n_threads, sigmoids)
+            objective = LinearObjective(X, kernel, **common)
+        else:  # softmax / single logit: one blocked pass over X per evaluation (issue 7)
+            objective = FusedLinearObjective(
+                X, Y, sample_weight, class_weight, n_threads=n_threads, **common
+            )
         return X, objective, classes
 
     def fit(self, X, y, sample_weight=None):
@@ -249,6 +271,8 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         )
         coef, intercept = objective.split(w)
         self.classes_ = classes
+        # Multi-label outputs (indicator matrix) only when fitted on an (n, K) target matrix.
+        self._multilabel = self.loss == "binary_cross_entropy" and not _is_label_vector(y)
         self.coef_ = coef.copy()
         self.intercept_ = (
             intercept.copy() if intercept is not None else np.zeros(n_outputs, dtype=np.float64)
@@ -275,7 +299,7 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         if sp.issparse(scores):  # pragma: no cover - X @ dense is dense
             scores = scores.toarray()
         scores = np.asarray(scores, dtype=np.float64)
-        return scores[:, 0] if scores.shape[1] == 1 and self.loss == "cross_entropy" else scores
+        return scores[:, 0] if scores.shape[1] == 1 and not self._multilabel else scores
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -291,8 +315,11 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             for ``loss="binary_cross_entropy"``.
         """
         scores = self.decision_function(X)
-        if self.loss == "binary_cross_entropy":
+        if self._multilabel:
             return expit(scores)
+        if self.loss == "binary_cross_entropy" and scores.ndim == 2:
+            p = expit(scores)  # one-vs-rest sigmoids, normalized over the classes
+            return p / p.sum(axis=1, keepdims=True)
         if scores.ndim == 1:
             p1 = expit(scores)
             return np.column_stack([1 - p1, p1])
@@ -310,8 +337,10 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         scores = self.decision_function(X)
-        if self.loss == "binary_cross_entropy":
+        if self._multilabel:
             return -_log1pexp(-scores)
+        if self.loss == "binary_cross_entropy" and scores.ndim == 2:
+            return log_softmax(-_log1pexp(-scores), axis=1)  # normalized one-vs-rest sigmoids
         if scores.ndim == 1:
             return np.column_stack([-_log1pexp(scores), -_log1pexp(-scores)])
         return log_softmax(scores, axis=1)
@@ -328,8 +357,31 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         scores = self.decision_function(X)
-        if self.loss == "binary_cross_entropy":
+        if self._multilabel:
             return (scores > 0).astype(int)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of :meth:`predict` against ``y``.
+
+        For a model fitted on a multi-label matrix (``loss="binary_cross_entropy"``), the
+        share of rows whose predicted label set equals ``y >= 0.5`` (subset accuracy);
+        otherwise accuracy against hard ``y`` or the most probable class of soft ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        if not self._multilabel:
+            return super().score(X, y, sample_weight=sample_weight)
+        Y, _ = check_soft_targets(y, classes=self.classes_, multilabel=True, min_classes=1)
+        return accuracy_score(Y >= 0.5, self.predict(X).astype(bool), sample_weight=sample_weight)
