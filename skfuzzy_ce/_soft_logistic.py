@@ -56,7 +56,11 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     loss : {"cross_entropy", "binary_cross_entropy"}, default="cross_entropy"
         ``"cross_entropy"``: softmax over the classes, rows of ``y`` are distributions.
         ``"binary_cross_entropy"``: one independent sigmoid per column (multi-label soft
-        targets); rows of ``y`` need not sum to 1.
+        targets); rows of ``y`` need not sum to 1, ``predict`` returns the 0/1 indicator
+        matrix. On labels (1-D ``y``) it is one-vs-rest: one sigmoid per class, each row
+        weighted by its class weight, probabilities normalized over the classes; with two
+        classes the two problems mirror each other and a single logit is fitted, as with
+        ``"cross_entropy"``.
     C : float, default=1.0
         Inverse of the L2 regularization strength (``np.inf``: no penalty). The intercept is
         not penalized.
