@@ -52,7 +52,7 @@ try:
 except ValueError as exc:
     print("StratifiedKFold:", exc)
 
-cv = SoftStratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+cv = SoftStratifiedKFold(n_splits=4, shuffle=True, random_state=0)
 print("SoftStratifiedKFold test-fold class counts (by argmax):")
 for _, test in cv.split(X, Y):
     print("  ", np.bincount(Y[test].argmax(axis=1), minlength=n_classes))
@@ -60,7 +60,7 @@ for _, test in cv.split(X, Y):
 # %%
 # Search ``C`` with the soft log loss, and with accuracy
 # ------------------------------------------------------
-Cs = np.logspace(-3, 2, 9)
+Cs = np.logspace(-2, 2, 7)
 searches = {}
 for name, scoring in [("soft log loss", neg_soft_log_loss_scorer), ("accuracy", None)]:
     searches[name] = GridSearchCV(
@@ -86,7 +86,7 @@ for ax, (name, search) in zip(axes, searches.items()):
     ax.axvline(search.best_params_["C"], color="k", ls=":", label="selected C")
     ax.set_xlabel("C")
     ax.set_ylabel("negative soft log loss" if name == "soft log loss" else "accuracy")
-    ax.set_title(f"5-fold CV, scoring = {name}")
+    ax.set_title(f"4-fold CV, scoring = {name}")
     ax.legend()
 fig.tight_layout()
 plt.show()
