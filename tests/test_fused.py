@@ -235,3 +235,16 @@ def test_inline_exp_within_three_ulp(values):
     normal = expected > 2.3e-308
     assert_allclose(out[normal], expected[normal], rtol=3 * np.finfo(float).eps, atol=0)
     assert np.all(np.abs(out[~normal] - expected[~normal]) < 2.3e-308)
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_estimator_uses_fused_objective_and_thread_count_is_invisible(K):
+    from skfuzzy_ce import SoftLabelLogisticRegression
+
+    X, Y, sw, _ = make_problem(400, 5, K, seed=8)
+    clf = SoftLabelLogisticRegression(n_threads=1)
+    _, objective, _ = clf._make_objective(X, Y, sw, reset=True)
+    assert isinstance(objective, FusedLinearObjective)
+    fits = [SoftLabelLogisticRegression(n_threads=t).fit(X, Y, sample_weight=sw) for t in (1, 2)]
+    assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert_array_equal(fits[0].intercept_, fits[1].intercept_)
