@@ -221,6 +221,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="n=5000, fewer problems, no fit")
     parser.add_argument("--no-fit", action="store_true", help="skip the end-to-end fit")
+    parser.add_argument(
+        "--headline", action="store_true", help="only dense d=100 K=10 (results *_headline)"
+    )
     args = parser.parse_args()
     n = 5000 if args.quick else args.n
     all_threads = effective_n_threads(None)
@@ -238,6 +241,8 @@ def main():
     problems.append(("sparse", 10_000, 10))
     if args.quick:
         problems = [("dense", 100, 10), ("sparse", 10_000, 10)]
+    if args.headline:
+        problems = [("dense", 100, 10)]
     rows = []
     header = (
         f"{'problem':<22}{'dtype':>8}{'thr':>4}{'block':>6}{'ours ms':>10}{'2 GEMMs':>10}"
@@ -261,7 +266,7 @@ def main():
         del X, Y
 
     RESULTS.mkdir(exist_ok=True)
-    suffix = "_quick" if args.quick else ""
+    suffix = "_quick" if args.quick else ("_headline" if args.headline else "")
     fields = list(rows[0]) + ["f32_over_f64"]
     with open(RESULTS / f"bench_kernels{suffix}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
@@ -294,7 +299,7 @@ def main():
             f"  peak traced memory during fit / X bytes: {fit['peak_over_X']:.3f} "
             f"({fit['peak_mb']:.1f} MB; target <= 0.2)"
         )
-        with open(RESULTS / "bench_kernels_fit.csv", "w", newline="") as f:
+        with open(RESULTS / f"bench_kernels_fit{suffix}.csv", "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(fit))
             writer.writeheader()
             writer.writerow(fit)
