@@ -166,7 +166,9 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sw_sum = float(sample_weight.sum())  # > 0: _check_sample_weight refuses all zeros
-        n_threads = effective_n_threads(self.n_threads)
+        # The kernel's threads only run the per-row loss (the products are BLAS's), about as
+        # costly as 32 multiply-adds per row.
+        n_threads = effective_n_threads(self.n_threads, work=32 * X.shape[0])
         fn = _cb_loss.cb_loss_gradient
 
         def kernel(raw, grad_out, loss_out):

@@ -13,17 +13,11 @@ import os
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from . import _fused
+from ._linear_loss import blas_single_thread
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
-
-# BLAS runs inside the kernels' OpenMP threads, one gemm per block: BLAS's own threads would
-# oversubscribe the cores (and make the sums depend on its splitting). The controller is made
-# once, after scipy's BLAS (the one ``scipy.linalg.cython_blas`` calls) has been loaded by
-# ``_fused``; limiting it per call costs microseconds, not a library scan.
-_BLAS = ThreadpoolController().select(user_api="blas")
 
 _L2_FALLBACK = 256 * 1024
 _MAX_CHUNKS = 64
@@ -180,7 +174,10 @@ class FusedLinearObjective:
     def _run_kernel(self):
         """Fill the chunk accumulators, then reduce them in chunk order."""
         X = self.X
-        with _BLAS.limit(limits=1):
+        # One gemm per block inside the OpenMP threads: BLAS's own threads would oversubscribe the
+        # cores and make the sums depend on its splitting (a no-op inside a fit, which already
+        # holds BLAS to one thread).
+        with blas_single_thread():
             if self._sparse:
                 _fused.csr_loss_gradient(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,

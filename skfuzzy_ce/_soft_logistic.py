@@ -228,11 +228,13 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         common = dict(
             n_outputs=n_outputs, fit_intercept=self.fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum
         )
-        n_threads = effective_n_threads(self.n_threads)
-        if sigmoids:
+        if sigmoids:  # the kernel's threads run the per-row loss only (the products are BLAS's)
+            n_threads = effective_n_threads(self.n_threads, work=32 * Y.size)
             kernel = self._kernel(Y, sample_weight, class_weight, n_threads, sigmoids)
             objective = LinearObjective(X, kernel, **common)
         else:  # softmax / single logit: one blocked pass over X per evaluation (issue 7)
+            n_rows_x_features = X.nnz if sp.issparse(X) else X.size
+            n_threads = effective_n_threads(self.n_threads, work=n_rows_x_features * n_outputs)
             objective = FusedLinearObjective(
                 X, Y, sample_weight, class_weight, n_threads=n_threads, **common
             )
