@@ -92,7 +92,9 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
     tol : float, default=1e-4
         L-BFGS-B stops when the largest projected gradient entry is below ``tol``.
     n_threads : int, default=None
-        OpenMP threads of the loss kernel; ``None`` uses every available core.
+        OpenMP threads of the loss kernel; ``None`` uses every available core (capped by
+        ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. BLAS is
+        held to one thread during the fit.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
 

@@ -79,8 +79,9 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same shapes.
     n_threads : int, default=None
-        OpenMP threads of the loss kernels; ``None`` uses every available core. The result
-        does not depend on it beyond rounding.
+        OpenMP threads of the loss kernels; ``None`` uses every available core (capped by
+        ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
+        does not depend on it beyond rounding. BLAS is held to one thread during the fit.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
     classes : array-like, default=None
