@@ -205,7 +205,7 @@ def test_property_kl_nonnegative_and_gibbs(seed, n, K):
 # ----------------------------------------------------------------------- clipping, 0 log 0
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_clipping_depends_on_dtype(dtype):
-    eps = np.finfo(dtype).eps
+    eps = float(np.finfo(dtype).eps)
     P = np.array([[0.0, 1.0]], dtype=dtype)
     assert soft_log_loss([[1, 0]], P) == pytest.approx(-np.log(eps), rel=1e-12)
     assert binary_cross_entropy([[1, 0]], P) == pytest.approx(
