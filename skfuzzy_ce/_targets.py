@@ -22,6 +22,20 @@ def _row_sum_tolerance(dtype):
     return _ROW_SUM_TOL.get(np.dtype(dtype), 1e-6)
 
 
+def _row_sum_message(y, input_name):
+    """The start of the error for the first row of 2-D ``y`` not summing to 1, or None."""
+    sums = y.sum(axis=1, dtype=np.float64)
+    tol = _row_sum_tolerance(y.dtype)
+    bad = np.abs(sums - 1) > tol
+    if not bad.any():
+        return None
+    i = int(np.flatnonzero(bad)[0])
+    return (
+        f"Row {i} of {input_name} sums to {sums[i]:.8g}, not 1 (tolerance {tol:g}): "
+        f"{_describe_row(y, i)}."
+    )
+
+
 def _unwrap_pandas(y):
     """Return (values, column names or None) for pandas objects, y itself otherwise."""
     columns = None
@@ -44,15 +58,26 @@ def _describe_row(y, i):
     return np.array2string(np.asarray(row), precision=6, threshold=8)
 
 
-def _check_finite_range(y, input_name, what):
-    """Finite values in [0, 1], else ValueError naming the first offending row."""
+def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None):
+    """Finite values in [0, 1], else ValueError naming the first offending row.
+
+    ``what`` names the values in the message ("Soft labels"); ``missing_fix`` and
+    ``range_fix`` say how to fix a NaN/infinity and a value outside [0, 1].
+    """
+    if missing_fix is None:
+        missing_fix = "drop or impute the rows with missing labels."
+    if range_fix is None:
+        range_fix = (
+            "for vote counts use skfuzzy_ce.soft_labels_from_counts, for scores apply a "
+            "softmax first."
+        )
     bad = ~np.isfinite(y)
     if bad.any():
         i = _first_row(bad)
         kind = "NaN" if np.isnan(y[i]).any() else "infinity"
         raise ValueError(
             f"{input_name} contains {kind} in row {i} ({_describe_row(y, i)}). {what} must be "
-            "finite probabilities in [0, 1]: drop or impute the rows with missing labels."
+            f"finite probabilities in [0, 1]: {missing_fix}"
         )
     bad = (y < 0) | (y > 1)
     if bad.any():
@@ -60,8 +85,7 @@ def _check_finite_range(y, input_name, what):
         low = (np.asarray(y[i]) < 0).any()
         raise ValueError(
             f"{input_name} has a value {'below 0' if low else 'above 1'} in row {i} "
-            f"({_describe_row(y, i)}). {what} must be probabilities in [0, 1]; for vote "
-            "counts use skfuzzy_ce.soft_labels_from_counts, for scores apply a softmax first."
+            f"({_describe_row(y, i)}). {what} must be probabilities in [0, 1]; {range_fix}"
         )
 
 
@@ -259,14 +283,10 @@ def _read_2d(y, classes, dtype, multilabel, input_name):
     what = "Multi-label targets" if multilabel else "Soft labels"
     _check_finite_range(y, input_name, what)
     if not multilabel:
-        sums = y.sum(axis=1, dtype=np.float64)
-        tol = _row_sum_tolerance(y.dtype)
-        bad = np.abs(sums - 1) > tol
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        message = _row_sum_message(y, input_name)
+        if message is not None:
             raise ValueError(
-                f"Row {i} of {input_name} sums to {sums[i]:.8g}, not 1 (tolerance {tol:g}): "
-                f"{_describe_row(y, i)}. Soft labels must be probability distributions over "
+                f"{message} Soft labels must be probability distributions over "
                 "the classes; divide each row by its sum (Y / Y.sum(axis=1, keepdims=True)), "
                 "or use skfuzzy_ce.soft_labels_from_counts for vote counts. For independent "
                 "per-column probabilities use loss='binary_cross_entropy'."

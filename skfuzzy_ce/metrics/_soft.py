@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _check_sample_weight, _num_samples
 
 from .._cb_math import cb_nll
-from .._targets import _describe_row, _first_row, _row_sum_tolerance, check_soft_targets
+from .._targets import _check_finite_range, _row_sum_message, check_soft_targets
 
 __all__ = [
     "binary_cross_entropy",
@@ -63,22 +63,9 @@ def _as_float_array(values, input_name):
 
 def _check_probabilities(values, input_name, hint):
     """Finite values in [0, 1], else ValueError naming the first offending row."""
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = _first_row(bad)
-        kind = "NaN" if np.isnan(values[i]).any() else "infinity"
-        raise ValueError(
-            f"{input_name} contains {kind} in row {i} ({_describe_row(values, i)}). "
-            f"Probabilities must be finite numbers in [0, 1]; {hint}"
-        )
-    bad = (values < 0) | (values > 1)
-    if bad.any():
-        i = _first_row(bad)
-        side = "below 0" if (np.asarray(values[i]) < 0).any() else "above 1"
-        raise ValueError(
-            f"{input_name} has a value {side} in row {i} ({_describe_row(values, i)}). "
-            f"Probabilities must lie in [0, 1]; {hint}"
-        )
+    _check_finite_range(
+        values, input_name, f"The values of {input_name}", missing_fix=hint, range_fix=hint
+    )
 
 
 _PRED_HINT = (
@@ -100,14 +87,10 @@ def _check_y_pred(y_pred, *, distribution):
     elif P.shape[1] == 1:
         P = np.concatenate([1 - P, P], axis=1)
     if distribution:
-        sums = P.sum(axis=1, dtype=np.float64)
-        tol = _row_sum_tolerance(P.dtype)
-        bad = np.abs(sums - 1) > tol
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        message = _row_sum_message(P, "y_pred")
+        if message is not None:
             raise ValueError(
-                f"Row {i} of y_pred sums to {sums[i]:.8g}, not 1 (tolerance {tol:g}): "
-                f"{_describe_row(P, i)}. y_pred must hold probability distributions over "
+                f"{message} y_pred must hold probability distributions over "
                 "the classes, as predict_proba returns; it is not renormalized here. If the "
                 "columns are independent probabilities (multi-label), use "
                 "binary_cross_entropy."
