@@ -5,15 +5,20 @@
 #
 #   loss = sum_i loss_i(Z_i)        grad_W = G.T @ X        grad_b = sum_i G_i
 #
-# with G_i = d loss_i / d Z_i (per-row functions of _loss_rows.pxd: sample and class weights
-# folded in). Instead of two passes over X (X @ W.T, then G.T @ X) and (n, n_out) temporaries,
-# the rows are cut into blocks small enough for the core's cache; for each block,
+# with G_i = d loss_i / d Z_i (sample and class weights folded in). Instead of two passes
+# over X (X @ W.T, then G.T @ X) and (n, n_out) temporaries, the rows are cut into blocks
+# small enough for the core's cache; for each block,
 #
-#   1. Z_blk = X_blk @ W.T + b       (BLAS gemm, into a per-thread (block, n_out) buffer)
-#   2. loss and G_blk, row by row    (into a second per-thread (block, n_out) buffer)
-#   3. acc  += G_blk.T @ X_blk       (BLAS gemm, X_blk still in cache)
+#   1. Z_blk = X_blk @ W.T           (BLAS gemm, into a per-thread (block, n_out) buffer)
+#   2. loss and G_blk                (block_multinomial; binary_row for a single logit)
+#   3. acc  += G_blk.T @ X_blk       (BLAS gemm, X_blk still in cache), grad_b by a gemv
 #
-# so X is read from memory once per evaluation.
+# so X is read from memory once per evaluation. Step 2 works class-major ((n_out, block)):
+# every pass is a loop over the block's rows, which the compiler vectorizes (the exps
+# included: _loss_rows' inline exps are branch-free), where a loop over 10 classes would
+# not. Meanwhile it prefetches the next block of X into L2, so that step 1 of the next
+# block, which would otherwise wait on memory, finds its rows in cache. Both gemms are
+# "N", "N" (W^T is stored (d, n_out), G_blk column-major): OpenBLAS's small-matrix kernels.
 #
 # Determinism: the blocks are grouped into `n_chunks` contiguous chunks, a number the caller
 # derives from the problem's shape only (never from the thread count). Each chunk is reduced
@@ -25,16 +30,30 @@
 #
 # float32 X: the gemms run in float32 (sgemm) on one block at a time; each block's partial
 # gradient is then added into the float64 chunk accumulator, so the sum over the rows is
-# carried out in float64 beyond the block. Per-row arithmetic is float64 throughout.
+# carried out in float64 beyond the block. In step 2 the exps (expf_nonpos, about 1 float
+# ulp) and the gradient entries are computed in float, from float inputs; the row sums of
+# the exps, their logs and the loss are accumulated in float64.
 #
 # CSR X: the same structure with a block of one row: Z_i from the row's non-zeros (against
 # W stored transposed, (d, n_out), for contiguous access), G_i, then acc[j, :] += x_ij G_i
 # for the same non-zeros while they are in L1. The sparse accumulators are (d, n_out).
 
 from cython.parallel cimport prange, threadid
-from scipy.linalg.cython_blas cimport dgemm, sgemm
+from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
-from _loss_rows cimport binary_row, exp_nonpos, floating, multinomial_row
+from libc.math cimport log
+
+from _loss_rows cimport binary_row, exp_nonpos, expf_nonpos, floating, multinomial_row
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define SKFCE_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
+    #else
+    #define SKFCE_PREFETCH_L2(p) ((void) 0)
+    #endif
+    """
+    void prefetch_l2 "SKFCE_PREFETCH_L2"(const void *p) noexcept nogil
 
 ctypedef fused index_t:
     int
@@ -75,16 +94,142 @@ cdef inline double rows_loss_gradient(
     return loss
 
 
+cdef inline Py_ssize_t prefetch_share(
+    const char *p, Py_ssize_t pos, Py_ssize_t step, Py_ssize_t length
+) noexcept nogil:
+    """Prefetch (into L2) bytes [pos, pos + step) of p[:length], a line at a time."""
+    cdef Py_ssize_t j, stop = min(pos + step, length)
+    j = pos
+    while j < stop:
+        prefetch_l2(p + j)
+        j += 64
+    return j
+
+
+cdef inline double block_multinomial(
+    const floating *z, const floating *y, const double *sw, const double *cw,
+    const double *ts, const double *b, floating *u, floating *g, double *work,
+    Py_ssize_t m, Py_ssize_t K, const char *pf, Py_ssize_t pf_len,
+) noexcept nogil:
+    """multinomial_row on a block of m rows, class-major so that every pass vectorizes
+    over the rows (K is often too short a loop to vectorize: 10 classes).
+
+    z (m, K), row-major: the logits without the intercept b; ts: the rows' target sums
+    T_i = s_i sum_k cw_k y_ik (row_target_sums). With u_ik = z_ik - max_k z_ik <= 0 and
+    E_i = sum_k exp(u_ik) in [1, K]:
+
+      loss_i = sum_k s_i cw_k y_ik (log E_i - u_ik) = T_i log E_i + s_i sum_k cw_k y_ik (-u_ik)
+      g_ik   = exp(u_ik) T_i / E_i - s_i cw_k y_ik
+
+    Both loss terms are >= 0 (no cancellation, even for logits of 1e4), and a zero target
+    adds exactly 0 (0 log 0 = 0: u is finite). Passes, each a loop over the rows (inside a
+    loop over the classes):
+
+      1. u (K, m) <- z + b transposed; per row its max M_i (in X's precision);
+      2. u <- u - M_i, g <- exp(u) (float32 X: expf_nonpos, in float), E_i += g (double);
+      3. the first loss term per row;
+      4. the second loss term (in double) and g (K, m) <- the gradient, class-major (G
+         column-major, for the second gemm). float32 X: the gradient in float, from float
+         inputs (y is float32 already): within a few float ulps of its terms.
+
+    Per row, the sums run over the classes in order; the loss sums over the rows in order.
+    pf, pf_len: bytes to prefetch into L2 meanwhile, spread over the passes (the next
+    block of X, so that the first gemm of the next block finds it in cache).
+    work: 6 * m doubles.
+    """
+    cdef Py_ssize_t i, k
+    cdef Py_ssize_t pf_step = (pf_len + 3 * K - 1) // (3 * K), pf_pos = 0
+    cdef floating bk, cf
+    cdef floating *uk
+    cdef floating *gk
+    cdef double c, t, loss = 0.0
+    cdef double *tot = work
+    cdef double *rs = &work[m]
+    cdef double *lrow = &work[2 * m]
+    cdef floating *mx = <floating *> &work[3 * m]
+    cdef floating *swf = <floating *> &work[4 * m]
+    cdef floating *rsf = <floating *> &work[5 * m]
+    # 1. Transpose, intercept, row max.
+    for k in range(K):
+        pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
+        uk = &u[k * m]
+        bk = <floating> b[k]
+        for i in range(m):
+            uk[i] = z[i * K + k] + bk
+    for i in range(m):
+        mx[i] = u[i]
+    for k in range(1, K):
+        uk = &u[k * m]
+        for i in range(m):
+            mx[i] = uk[i] if uk[i] > mx[i] else mx[i]
+    # 2. Shift, exp, row sums of the exps.
+    for i in range(m):
+        tot[i] = 0.0
+    for k in range(K):
+        pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
+        uk = &u[k * m]
+        gk = &g[k * m]
+        for i in range(m):
+            uk[i] = uk[i] - mx[i]
+        if floating is float:
+            for i in range(m):
+                gk[i] = expf_nonpos(uk[i])
+        else:
+            for i in range(m):
+                gk[i] = exp_nonpos(uk[i])
+        for i in range(m):
+            tot[i] += gk[i]
+    # 3. First loss term; the scale of exp(u) in the gradient.
+    for i in range(m):
+        loss += ts[i] * log(tot[i])
+    for i in range(m):
+        rs[i] = ts[i] / tot[i]
+        lrow[i] = 0.0
+    if floating is float:
+        for i in range(m):
+            swf[i] = <float> sw[i]
+            rsf[i] = <float> rs[i]
+    # 4. Second loss term and gradient.
+    for k in range(K):
+        pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
+        uk = &u[k * m]
+        gk = &g[k * m]
+        c = cw[k]
+        if floating is float:
+            cf = <float> c
+            for i in range(m):
+                lrow[i] -= (c * y[i * K + k]) * uk[i]
+                gk[i] = gk[i] * rsf[i] - swf[i] * (cf * y[i * K + k])
+        else:
+            for i in range(m):
+                t = c * y[i * K + k]
+                lrow[i] -= t * uk[i]
+                gk[i] = gk[i] * rs[i] - sw[i] * t
+    for i in range(m):
+        loss += sw[i] * lrow[i]
+    return loss
+
+
 cdef double dense_chunk(
     const floating[:, ::1] X, const floating[:, ::1] Y, const double[::1] sw,
-    const double[::1] cw, const floating[:, ::1] coef, const double[::1] intercept,
-    floating *z, floating *g, floating *tmp, double *acc, double *gint,
-    Py_ssize_t r_start, Py_ssize_t r_stop, Py_ssize_t block_rows,
+    const double[::1] cw, const double[::1] ts, const floating[:, ::1] coef_t,
+    const double[::1] intercept, const floating[::1] ones, floating *z, floating *g, double *work, floating *tmp,
+    double *acc, double *gint, Py_ssize_t r_start, Py_ssize_t r_stop, Py_ssize_t block_rows,
 ) noexcept nogil:
-    """Loss of rows [r_start, r_stop); their gradients added to acc (n_out, d) and gint."""
-    cdef Py_ssize_t d = X.shape[1], n_out = coef.shape[0], n_classes = Y.shape[1]
+    """Loss of rows [r_start, r_stop); their gradients added to acc (n_out, d) and gint.
+
+    z and g: block_rows * n_out each; work: 6 * block_rows doubles.
+    """
+    cdef Py_ssize_t d = X.shape[1], n_out = coef_t.shape[1], n_classes = Y.shape[1]
     cdef Py_ssize_t r0, m, i, k, j
     cdef double loss = 0.0
+    cdef floating *gsum = tmp
+    cdef floating *gd = g
+    cdef int inc = 1, ione = 1, m_, n_out_
+    cdef floating one = 1.0, zero = 0.0
+    cdef double done = 1.0
+    cdef const char *pf_start
+    cdef Py_ssize_t pf_len
     for j in range(n_out * d):
         acc[j] = 0.0
     for k in range(n_out):
@@ -92,22 +237,47 @@ cdef double dense_chunk(
     r0 = r_start
     while r0 < r_stop:
         m = min(block_rows, r_stop - r0)
-        for i in range(m):
-            for k in range(n_out):
-                z[i * n_out + k] = <floating> intercept[k]
-        # Row-major Z_blk (m, n_out) is column-major (n_out, m) = W (as (d, n_out))^T @ X_blk^T.
-        gemm(b"T", b"N", <int> n_out, <int> m, <int> d, &coef[0, 0], <int> d,
-             &X[r0, 0], <int> d, 1.0, z, <int> n_out)
-        loss += rows_loss_gradient(
-            z, &Y[r0, 0], &sw[r0], &cw[0], g, gint, m, n_out, n_classes
-        )
-        # Row-major acc (n_out, d) is column-major (d, n_out) = X_blk^T @ G_blk.
-        if floating is double:
-            gemm(b"N", b"T", <int> d, <int> n_out, <int> m, &X[r0, 0], <int> d,
-                 g, <int> n_out, 1.0, acc, <int> d)
+        # Row-major Z_blk (m, n_out) is column-major (n_out, m) = W @ X_blk^T, with W^T
+        # stored row-major (d, n_out), i.e. W column-major: "N", "N" (OpenBLAS's small-matrix
+        # path; "T", "N" on W (n_out, d) fell back to packing X_blk for blocks over ~120 rows).
+        gemm(b"N", b"N", <int> n_out, <int> m, <int> d, &coef_t[0, 0], <int> n_out,
+             &X[r0, 0], <int> d, 0.0, z, <int> n_out)
+        pf_start = NULL
+        pf_len = 0
+        if r0 + m < X.shape[0]:  # the next block, even past the chunk: likely this
+            pf_start = <const char *> &X[r0 + m, 0]  # thread's next (always with 1 thread)
+            pf_len = min(m, X.shape[0] - r0 - m) * d * sizeof(floating)
+        if n_out == 1:
+            for i in range(m):
+                z[i] = z[i] + <floating> intercept[0]
+            loss += rows_loss_gradient(
+                z, &Y[r0, 0], &sw[r0], &cw[0], g, gint, m, n_out, n_classes
+            )
+            gd = g
         else:
-            gemm(b"N", b"T", <int> d, <int> n_out, <int> m, &X[r0, 0], <int> d,
-                 g, <int> n_out, 0.0, tmp, <int> d)
+            # The gradient ends in z (class-major), g holding the shifted logits.
+            loss += block_multinomial(
+                z, &Y[r0, 0], &sw[r0], &cw[0], &ts[r0], &intercept[0], g, z, work, m, n_out,
+                pf_start, pf_len,
+            )
+            gd = z
+            # Intercept gradient: the column sums of G_blk, G_blk^T @ 1 (a gemv).
+            m_ = <int> m
+            n_out_ = <int> n_out
+            if floating is double:
+                dgemv(b"T", &m_, &n_out_, &done, gd, &m_, &ones[0], &inc, &done, gint, &ione)
+            else:
+                sgemv(b"T", &m_, &n_out_, &one, gd, &m_, &ones[0], &inc, &zero, gsum, &ione)
+                for k in range(n_out):
+                    gint[k] += gsum[k]
+        # Row-major acc (n_out, d) is column-major (d, n_out) = X_blk^T @ G_blk, G_blk
+        # column-major (m, n_out).
+        if floating is double:
+            gemm(b"N", b"N", <int> d, <int> n_out, <int> m, &X[r0, 0], <int> d,
+                 gd, <int> m, 1.0, acc, <int> d)
+        else:
+            gemm(b"N", b"N", <int> d, <int> n_out, <int> m, &X[r0, 0], <int> d,
+                 gd, <int> m, 0.0, tmp, <int> d)
             for j in range(n_out * d):
                 acc[j] += tmp[j]
         r0 += m
@@ -119,10 +289,13 @@ def dense_loss_gradient(
     const floating[:, ::1] Y,
     const double[::1] sample_weight,
     const double[::1] class_weight,
-    const floating[:, ::1] coef,
+    const double[::1] target_sums,
+    const floating[:, ::1] coef_t,
     const double[::1] intercept,
+    const floating[::1] ones,
     floating[:, :, ::1] z_buf,
     floating[:, :, ::1] g_buf,
+    double[:, ::1] work_buf,
     floating[:, ::1] tmp_buf,
     double[:, ::1] chunk_acc,
     double[:, ::1] chunk_gint,
@@ -132,10 +305,12 @@ def dense_loss_gradient(
 ):
     """Fill the per-chunk accumulators for dense C-contiguous X.
 
-    Shapes: X (n, d), Y (n, n_classes), coef (n_out, d), intercept (n_out,) (zeros when
-    not fitted), z_buf and g_buf (n_threads, block_rows, n_out), tmp_buf (n_threads,
-    n_out * d) (float32 only; any shape for float64), chunk_acc (n_chunks, n_out * d),
-    chunk_gint (n_chunks, n_out), chunk_loss (n_chunks,).
+    Shapes: X (n, d), Y (n, n_classes), coef_t (d, n_out) (the coefficients transposed),
+    target_sums (n,) (row_target_sums; any length >= 1 for a single logit), intercept
+    (n_out,) (zeros when not fitted), ones (block_rows,) (all ones), z_buf and g_buf
+    (n_threads, block_rows, n_out), work_buf (n_threads, 6 * block_rows), tmp_buf
+    (n_threads, n_out * d) (float32 only; any shape for float64), chunk_acc (n_chunks,
+    n_out * d) laid out (n_out, d), chunk_gint (n_chunks, n_out), chunk_loss (n_chunks,).
     """
     cdef Py_ssize_t n = X.shape[0], n_chunks = chunk_loss.shape[0]
     cdef Py_ssize_t n_blocks = (n + block_rows - 1) // block_rows
@@ -148,9 +323,9 @@ def dense_loss_gradient(
         if floating is float:
             tmp = &tmp_buf[t, 0]
         chunk_loss[c] = dense_chunk(
-            X, Y, sample_weight, class_weight, coef, intercept,
-            &z_buf[t, 0, 0], &g_buf[t, 0, 0], tmp, &chunk_acc[c, 0], &chunk_gint[c, 0],
-            b_start * block_rows, min(b_stop * block_rows, n), block_rows,
+            X, Y, sample_weight, class_weight, target_sums, coef_t, intercept, ones,
+            &z_buf[t, 0, 0], &g_buf[t, 0, 0], &work_buf[t, 0], tmp, &chunk_acc[c, 0],
+            &chunk_gint[c, 0], b_start * block_rows, min(b_stop * block_rows, n), block_rows,
         )
 
 
@@ -224,6 +399,23 @@ def csr_loss_gradient(
         )
 
 
+def row_target_sums(
+    const floating[:, ::1] Y,
+    const double[::1] sample_weight,
+    const double[::1] class_weight,
+    double[::1] out,
+    int n_threads=1,
+):
+    """out[i] = sample_weight[i] * sum_k class_weight[k] * Y[i, k] (classes in order)."""
+    cdef Py_ssize_t i, k, n = Y.shape[0], K = Y.shape[1]
+    cdef double acc
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        acc = 0.0
+        for k in range(K):
+            acc = acc + class_weight[k] * Y[i, k]
+        out[i] = sample_weight[i] * acc
+
+
 def reduce_chunks(const double[:, ::1] parts, double[::1] out, int n_threads=1):
     """out[j] = sum over chunks c, in chunk order, of parts[c, j]: independent of threads."""
     cdef Py_ssize_t c, j, n_chunks = parts.shape[0], m = parts.shape[1]
@@ -240,3 +432,10 @@ def _exp_nonpos(const double[::1] x, double[::1] out):
     cdef Py_ssize_t i
     for i in range(x.shape[0]):
         out[i] = exp_nonpos(x[i])
+
+
+def _expf_nonpos(const float[::1] x, float[::1] out):
+    """Test hook: the float32 kernels' inline exp, in float, on an array (x <= 0)."""
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        out[i] = expf_nonpos(x[i])

@@ -1,8 +1,9 @@
 # Per-row soft-label cross-entropy: loss and gradient with respect to the raw predictions.
 #
 # Shared by the row kernels of _cross_entropy.pyx and the blocked fused kernels of _fused.pyx
-# (cimported; everything here is inline, so no module is imported at run time). The arithmetic
-# inside a row is always carried out in double precision.
+# (cimported; everything here is inline, so no module is imported at run time). The row
+# functions carry out a row's arithmetic in double precision; expf_nonpos is the float exp of
+# the fused kernels' float32 path (_fused.block_multinomial).
 
 from libc.math cimport log, log1p
 from libc.string cimport memcpy
@@ -19,15 +20,15 @@ cdef inline double exp_nonpos(double x) noexcept nogil:
     |r| <= ln2 / 2 (n by the 1.5 * 2**52 rounding trick, so no float-to-int conversion),
     exp(r) by its Taylor polynomial of degree 12 (truncation < 2e-16 relative), times 2**n
     built from its exponent bits. Below -708.39 the result would be subnormal: 0 is
-    returned (an absolute error under 2.3e-308).
+    returned (an absolute error under 2.3e-308). Branch-free (the cut-off is a select on a
+    clamped argument), so that a loop of calls vectorizes; NaN stays NaN.
     """
-    cdef double kd, n, r, p, scale
+    cdef double xc, kd, n, r, p, scale, e
     cdef long long bits
-    if x < -708.39:
-        return 0.0
-    kd = x * 1.4426950408889634 + 6755399441055744.0
+    xc = -708.39 if x < -708.39 else x
+    kd = xc * 1.4426950408889634 + 6755399441055744.0
     n = kd - 6755399441055744.0
-    r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10
+    r = (xc - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10
     p = 1.0 / 479001600.0
     p = p * r + 1.0 / 39916800.0
     p = p * r + 1.0 / 3628800.0
@@ -44,7 +45,39 @@ cdef inline double exp_nonpos(double x) noexcept nogil:
     memcpy(&bits, &kd, 8)
     bits = (bits - 0x4338000000000000LL + 1023) << 52
     memcpy(&scale, &bits, 8)
-    return p * scale
+    e = p * scale  # unconditionally: a select of two values if-converts, a product does not
+    return 0.0 if x < -708.39 else e
+
+
+cdef inline float expf_nonpos(float x) noexcept nogil:
+    """exp(x) for float x <= 0, computed in float: the float32 kernels' exp, about 1 ulp.
+
+    The same scheme as exp_nonpos in single precision: n by the 1.5 * 2**23 rounding
+    trick, r = x - n ln2 with ln2 split in two (n * 0.693359375 is exact for |n| < 2**15),
+    |r| <= ln2 / 2, exp(r) by its Taylor polynomial of degree 7 (truncation < 6e-9
+    relative, under a tenth of float's 6e-8 rounding unit), times 2**n from its exponent
+    bits. Below -87.3365 (ln of the smallest normal float) 0 is returned (an absolute
+    error under 1.2e-38). Branch-free; NaN stays NaN.
+    """
+    cdef float xc, kf, n, r, p, scale, e
+    cdef int bits
+    xc = <float> -87.3365 if x < <float> -87.3365 else x
+    kf = xc * <float> 1.44269504 + <float> 12582912.0
+    n = kf - <float> 12582912.0
+    r = (xc - n * <float> 0.693359375) - n * <float> -2.12194440e-4
+    p = <float> (1.0 / 5040.0)
+    p = p * r + <float> (1.0 / 720.0)
+    p = p * r + <float> (1.0 / 120.0)
+    p = p * r + <float> (1.0 / 24.0)
+    p = p * r + <float> (1.0 / 6.0)
+    p = p * r + <float> 0.5
+    p = p * r + <float> 1.0
+    p = p * r + <float> 1.0
+    memcpy(&bits, &kf, 4)
+    bits = (bits - 0x4B400000 + 127) << 23
+    memcpy(&scale, &bits, 4)
+    e = p * scale
+    return <float> 0.0 if x < <float> -87.3365 else e
 
 
 cdef inline double log1pexp(double x) noexcept nogil:

@@ -151,7 +151,13 @@ class FusedLinearObjective:
                 block_rows = block_rows_for_cache(n_features, n_outputs, dtype.itemsize)
             self.block_rows = int(max(1, min(block_rows, n_samples)))
             n_units = -(-n_samples // self.block_rows)
-            self._coef = np.empty((n_outputs, n_features), dtype=dtype)
+            self._coef = np.empty((n_features, n_outputs), dtype=dtype)  # W transposed
+            self._work = np.empty((T, 6 * self.block_rows), dtype=np.float64)
+            # Per-row sums of the weighted targets, s_i sum_k cw_k y_ik: data only, once per fit.
+            self._tsum = np.zeros(n_samples if n_outputs > 1 else 1, dtype=np.float64)
+            if n_outputs > 1:
+                _fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
+            self._ones = np.ones(self.block_rows, dtype=dtype)
             tmp_shape = (T, self.n_coef) if dtype == np.float32 else (T, 1)
             self._tmp = np.empty(tmp_shape, dtype=dtype)
         self._z = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
@@ -187,9 +193,10 @@ class FusedLinearObjective:
                 )  # fmt: skip
             else:
                 _fused.dense_loss_gradient(
-                    X, self.Y, self.sample_weight, self.class_weight, self._coef,
-                    self._intercept, self._z, self._g, self._tmp, self._chunk_acc,
-                    self._chunk_gint, self._chunk_loss, self.block_rows, self.n_threads,
+                    X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
+                    self._intercept, self._ones, self._z, self._g, self._work, self._tmp,
+                    self._chunk_acc, self._chunk_gint, self._chunk_loss, self.block_rows,
+                    self.n_threads,
                 )  # fmt: skip
         _fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
         _fused.reduce_chunks(self._chunk_gint, self._gint, 1)
@@ -201,10 +208,7 @@ class FusedLinearObjective:
     def __call__(self, w):
         """Objective value and gradient at ``w`` (float64 array of shape (n_params,))."""
         coef, intercept = self.split(w)
-        if self._sparse:
-            self._coef[...] = coef.T
-        else:
-            self._coef[...] = coef
+        self._coef[...] = coef.T
         if intercept is not None:
             self._intercept[...] = intercept
         data_loss = self._run_kernel()
