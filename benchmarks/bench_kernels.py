@@ -29,16 +29,23 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
-from sklearn._loss.loss import HalfMultinomialLoss
-from sklearn.linear_model import LogisticRegression
-from sklearn.linear_model._linear_loss import LinearModelLoss
-from threadpoolctl import threadpool_info, threadpool_limits
+# The contenders take turns, and with several threads OpenBLAS's idle workers spin for about
+# 0.1 s after each numpy gemm (its default THREAD_TIMEOUT): they took a core from whichever
+# contender ran next (measured on 2 cores: ours 5 -> 8 to 33 ms, scikit-learn's float32
+# 20 -> 40 ms). Let them sleep at once, unless the caller chose a timeout (28 is OpenBLAS's
+# default). Read when OpenBLAS loads: set before numpy is imported.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from skfuzzy_ce import SoftLabelLogisticRegression
-from skfuzzy_ce._fused_objective import FusedLinearObjective, block_rows_for_cache
-from skfuzzy_ce._linear_loss import effective_n_threads
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+from sklearn._loss.loss import HalfMultinomialLoss  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.linear_model._linear_loss import LinearModelLoss  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+from skfuzzy_ce import SoftLabelLogisticRegression  # noqa: E402
+from skfuzzy_ce._fused_objective import FusedLinearObjective, block_rows_for_cache  # noqa: E402
+from skfuzzy_ce._linear_loss import effective_n_threads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -228,7 +235,7 @@ def main():
     n = 5000 if args.quick else args.n
     all_threads = effective_n_threads(None)
     print("load average (1, 5, 15 min):", " ".join(f"{v:.2f}" for v in os.getloadavg()))
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT"):
         print(f"{var}={os.environ.get(var, '(unset)')}")
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
