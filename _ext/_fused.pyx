@@ -34,9 +34,10 @@
 # ulp) and the gradient entries are computed in float, from float inputs; the row sums of
 # the exps, their logs and the loss are accumulated in float64.
 #
-# CSR X: the same structure with a block of one row: Z_i from the row's non-zeros (against
-# W stored transposed, (d, n_out), for contiguous access), G_i, then acc[j, :] += x_ij G_i
-# for the same non-zeros while they are in L1. The sparse accumulators are (d, n_out).
+# CSR X: the same structure, without BLAS: for a block of rows, Z_i from each row's
+# non-zeros (against W stored transposed, (d, n_out), for contiguous access), the loss and
+# G_blk as for dense X, then acc[j, :] += x_ij G_i over the same non-zeros (csr_chunk). The
+# sparse accumulators are (d, n_out).
 
 from cython.parallel cimport prange, threadid
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
@@ -114,9 +115,9 @@ cdef inline double block_multinomial(
     """multinomial_row on a block of m rows, class-major so that every pass vectorizes
     over the rows (K is often too short a loop to vectorize: 10 classes).
 
-    z (m, K), row-major: the logits without the intercept b; ts: the rows' target sums
-    T_i = s_i sum_k cw_k y_ik (row_target_sums). With u_ik = z_ik - max_k z_ik <= 0 and
-    E_i = sum_k exp(u_ik) in [1, K]:
+    z (m, K), row-major: the logits without the intercept b (NULL: in z already); ts: the
+    rows' target sums T_i = s_i sum_k cw_k y_ik (row_target_sums). With
+    u_ik = z_ik - max_k z_ik <= 0 and E_i = sum_k exp(u_ik) in [1, K]:
 
       loss_i = sum_k s_i cw_k y_ik (log E_i - u_ik) = T_i log E_i + s_i sum_k cw_k y_ik (-u_ik)
       g_ik   = exp(u_ik) T_i / E_i - s_i cw_k y_ik
@@ -135,7 +136,7 @@ cdef inline double block_multinomial(
     Per row, the sums run over the classes in order; the loss sums over the rows in order.
     pf, pf_len: bytes to prefetch into L2 meanwhile, spread over the passes (the next
     block of X, so that the first gemm of the next block finds it in cache).
-    work: 6 * m doubles.
+    u and g: K * m each; g may be z's buffer (z is read in pass 1 only). work: 6 * m doubles.
     """
     cdef Py_ssize_t i, k
     cdef Py_ssize_t pf_step = (pf_len + 3 * K - 1) // (3 * K), pf_pos = 0
@@ -153,7 +154,7 @@ cdef inline double block_multinomial(
     for k in range(K):
         pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
         uk = &u[k * m]
-        bk = <floating> b[k]
+        bk = <floating> b[k] if b != NULL else 0  # + 0 is exact
         for i in range(m):
             uk[i] = z[i * K + k] + bk
     for i in range(m):
@@ -332,36 +333,75 @@ def dense_loss_gradient(
 cdef double csr_chunk(
     const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
     const floating[:, ::1] Y, const double[::1] sw, const double[::1] cw,
-    const double[:, ::1] coef_t, const double[::1] intercept,
-    double *zd, floating *z, floating *g, double *acc, double *gint,
-    Py_ssize_t r_start, Py_ssize_t r_stop,
+    const double[::1] ts, const floating[:, ::1] coef_t, const double[::1] intercept,
+    const floating[::1] ones, double *gi, floating *z, floating *g, double *work,
+    double *acc, double *gint, Py_ssize_t r_start, Py_ssize_t r_stop, Py_ssize_t block_rows,
 ) noexcept nogil:
-    """CSR rows [r_start, r_stop): loss; gradients added to acc (d, n_out) and gint."""
+    """CSR rows [r_start, r_stop): loss; gradients added to acc (d, n_out) and gint.
+
+    Blocks of rows in three phases: Z_blk (every row's non-zeros against the rows of W^T),
+    the loss and G_blk (block_multinomial, as for dense X), then acc[j, :] += x_ij G_i over
+    the same non-zeros. One phase at a time keeps its working set (W^T, or the accumulator:
+    d * n_out each) in cache, where alternating them row by row made both miss. Z_blk is
+    accumulated in X's precision (float32 X: as the dense kernel's sgemm).
+    gi: n_out doubles; work: 6 * block_rows + n_out doubles.
+    """
     cdef Py_ssize_t n_out = coef_t.shape[1], d = coef_t.shape[0], n_classes = Y.shape[1]
-    cdef Py_ssize_t i, p, j, k
+    cdef Py_ssize_t i, i0, ii, m, p, j, k
     cdef double v, loss = 0.0
+    cdef floating vf
+    cdef floating *zr
+    cdef floating *gd
+    cdef floating *gsum = <floating *> &work[6 * block_rows]
+    cdef int inc = 1, m_, n_out_
+    cdef floating one = 1.0, zero = 0.0
+    cdef double done = 1.0
     for j in range(d * n_out):
         acc[j] = 0.0
     for k in range(n_out):
         gint[k] = 0.0
-    for i in range(r_start, r_stop):
-        # Z_i in float64 (rounded once to X's precision), against W^T rows: contiguous.
-        for k in range(n_out):
-            zd[k] = intercept[k]
-        for p in range(indptr[i], indptr[i + 1]):
-            v = data[p]
-            j = indices[p]
+    i0 = r_start
+    while i0 < r_stop:
+        m = min(block_rows, r_stop - i0)
+        # 1. Z_i = b + x_i W^T, against the rows of W^T: contiguous.
+        for ii in range(m):
+            i = i0 + ii
+            zr = &z[ii * n_out]
             for k in range(n_out):
-                zd[k] += v * coef_t[j, k]
-        for k in range(n_out):
-            z[k] = <floating> zd[k]
-        loss += rows_loss_gradient(z, &Y[i, 0], &sw[i], &cw[0], g, gint, 1, n_out, n_classes)
-        # The same non-zeros again, still in L1: acc[j, :] += x_ij * G_i.
-        for p in range(indptr[i], indptr[i + 1]):
-            v = data[p]
-            j = indices[p]
+                zr[k] = <floating> intercept[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                vf = data[p]
+                j = indices[p]
+                for k in range(n_out):
+                    zr[k] += vf * coef_t[j, k]
+        # 2. Loss and gradient (the intercept is in z already).
+        if n_out == 1:
+            loss += rows_loss_gradient(z, &Y[i0, 0], &sw[i0], &cw[0], g, gint, m, 1, n_classes)
+            gd = g
+        else:
+            loss += block_multinomial(
+                z, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0], NULL, g, z, work, m, n_out, NULL, 0
+            )
+            gd = z  # class-major (n_out, m)
+            m_ = <int> m
+            n_out_ = <int> n_out
+            if floating is double:
+                dgemv(b"T", &m_, &n_out_, &done, gd, &m_, &ones[0], &inc, &done, gint, &inc)
+            else:
+                sgemv(b"T", &m_, &n_out_, &one, gd, &m_, &ones[0], &inc, &zero, gsum, &inc)
+                for k in range(n_out):
+                    gint[k] += gsum[k]
+        # 3. acc[j, :] += x_ij * G_i (G_i gathered from its column-major block into gi).
+        for ii in range(m):
+            i = i0 + ii
             for k in range(n_out):
-                acc[j * n_out + k] += v * g[k]
+                gi[k] = gd[k * m + ii]
+            for p in range(indptr[i], indptr[i + 1]):
+                v = data[p]
+                j = indices[p]
+                for k in range(n_out):
+                    acc[j * n_out + k] += v * gi[k]
+        i0 += m
     return loss
 
 
@@ -372,20 +412,26 @@ def csr_loss_gradient(
     const floating[:, ::1] Y,
     const double[::1] sample_weight,
     const double[::1] class_weight,
-    const double[:, ::1] coef_t,
+    const double[::1] target_sums,
+    const floating[:, ::1] coef_t,
     const double[::1] intercept,
-    double[:, ::1] zd_buf,
+    const floating[::1] ones,
+    double[:, ::1] gi_buf,
     floating[:, :, ::1] z_buf,
     floating[:, :, ::1] g_buf,
+    double[:, ::1] work_buf,
     double[:, ::1] chunk_acc,
     double[:, ::1] chunk_gint,
     double[::1] chunk_loss,
+    Py_ssize_t block_rows,
     int n_threads=1,
 ):
     """Fill the per-chunk accumulators for CSR X (rows split evenly into the chunks).
 
-    Shapes: coef_t (d, n_out) float64 (the coefficients transposed), zd_buf (n_threads,
-    n_out), z_buf and g_buf (n_threads, >= 1, n_out), chunk_acc (n_chunks, d * n_out) laid
+    Shapes: target_sums (n,) (row_target_sums; any length >= 1 for a single logit),
+    coef_t (d, n_out) (the coefficients transposed), ones (block_rows,), gi_buf
+    (n_threads, n_out), z_buf and g_buf (n_threads, block_rows, n_out),
+    work_buf (n_threads, 6 * block_rows + n_out), chunk_acc (n_chunks, d * n_out) laid
     out (d, n_out).
     """
     cdef Py_ssize_t n = indptr.shape[0] - 1, n_chunks = chunk_loss.shape[0]
@@ -393,9 +439,10 @@ def csr_loss_gradient(
     for c in prange(n_chunks, nogil=True, schedule="dynamic", num_threads=n_threads):
         t = threadid()
         chunk_loss[c] = csr_chunk(
-            data, indices, indptr, Y, sample_weight, class_weight, coef_t, intercept,
-            &zd_buf[t, 0], &z_buf[t, 0, 0], &g_buf[t, 0, 0], &chunk_acc[c, 0],
-            &chunk_gint[c, 0], c * n // n_chunks, (c + 1) * n // n_chunks,
+            data, indices, indptr, Y, sample_weight, class_weight, target_sums, coef_t,
+            intercept, ones, &gi_buf[t, 0], &z_buf[t, 0, 0], &g_buf[t, 0, 0],
+            &work_buf[t, 0], &chunk_acc[c, 0], &chunk_gint[c, 0], c * n // n_chunks,
+            (c + 1) * n // n_chunks, block_rows,
         )
 
 
