@@ -255,11 +255,12 @@ def test_inline_expf_within_two_ulp(values):
     assert np.isnan(nan[0])
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("K", [2, 4])
-def test_float32_huge_logits_stay_finite(K):
+def test_float32_huge_logits_stay_finite(K, sparse):
     # Logits of order 1e4 in float32: the float exp underflows to 0 where it must, the loss
     # keeps its huge terms exactly (no cancellation), 0 log 0 = 0.
-    X, Y, sw, cw = make_problem(300, 3, K, seed=7)
+    X, Y, sw, cw = make_problem(300, 3, K, seed=7, sparse=sparse)
     Y[::7] = 0.0
     Y[::7, 0] = 1.0  # one-hot rows: zero targets on classes of probability exp(-1e4)
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
