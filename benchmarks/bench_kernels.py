@@ -85,13 +85,22 @@ def ours_objective(X, Y, n_threads):
     )  # fmt: skip
 
 
+SETTLE_S = 0.02
+
+
 def time_interleaved(fns, repeat):
-    """Best time of each function, running them in turn ``repeat`` times (after a warm-up)."""
+    """Best time of each function, running them in turn ``repeat`` times (after a warm-up).
+
+    Each timed call starts after a pause of SETTLE_S: OpenMP workers spin a few ms after a
+    parallel region, and without it they took a core from the next contender (measured on 2
+    cores: numpy's float32 GEMMs 11 ms after a pause, 18 ms right after our kernel).
+    """
     for fn in fns:
         fn()
     best = [np.inf] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
+            time.sleep(SETTLE_S)
             t0 = time.perf_counter()
             fn()
             best[i] = min(best[i], time.perf_counter() - t0)
