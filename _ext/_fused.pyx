@@ -28,9 +28,9 @@
 # bitwise identical for every thread count and between runs (given a deterministic BLAS:
 # the caller limits BLAS to one thread inside these kernels).
 #
-# float32 X: the gemms run in float32 (sgemm) on one block at a time; each block's partial
-# gradient is then added into the float64 chunk accumulator, so the sum over the rows is
-# carried out in float64 beyond the block. In step 2 the exps (expf_nonpos, about 1 float
+# float32 X: the gemms run in float32 (sgemm) on one block at a time; the partial gradient
+# of a block (of a few blocks up to 256 rows when they are small) is then added into the
+# float64 chunk accumulator, so the sum over the rows is carried out in float64 beyond that. In step 2 the exps (expf_nonpos, about 1 float
 # ulp) and the gradient entries are computed in float, from float inputs; the row sums of
 # the exps, their logs and the loss are accumulated in float64.
 #
@@ -55,6 +55,13 @@ cdef extern from *:
     #endif
     """
     void prefetch_l2 "SKFCE_PREFETCH_L2"(const void *p) noexcept nogil
+
+# float32 X: the rows over which a partial coefficient gradient is summed in float (by sgemm)
+# before it is added into the float64 accumulator: at least one block, and whole blocks up
+# to this many rows. Small blocks (large d * n_out) otherwise paid an n_out * d addition per
+# block of a few dozen rows.
+cdef enum:
+    FLUSH_ROWS = 256
 
 ctypedef fused index_t:
     int
@@ -219,12 +226,13 @@ cdef double dense_chunk(
 ) noexcept nogil:
     """Loss of rows [r_start, r_stop); their gradients added to acc (n_out, d) and gint.
 
-    z and g: block_rows * n_out each; work: 6 * block_rows doubles.
+    z and g: block_rows * n_out each; work: 6 * block_rows + n_out doubles.
     """
     cdef Py_ssize_t d = X.shape[1], n_out = coef_t.shape[1], n_classes = Y.shape[1]
     cdef Py_ssize_t r0, m, i, k, j
+    cdef Py_ssize_t n_tmp = 0, flush_every = max(1, FLUSH_ROWS // block_rows)
     cdef double loss = 0.0
-    cdef floating *gsum = tmp
+    cdef floating *gsum = <floating *> &work[6 * block_rows]
     cdef floating *gd = g
     cdef int inc = 1, ione = 1, m_, n_out_
     cdef floating one = 1.0, zero = 0.0
@@ -277,10 +285,15 @@ cdef double dense_chunk(
             gemm(b"N", b"N", <int> d, <int> n_out, <int> m, &X[r0, 0], <int> d,
                  gd, <int> m, 1.0, acc, <int> d)
         else:
+            # The partial gradient of whole blocks, up to FLUSH_ROWS rows (at least one
+            # block), summed in float by sgemm, then added into the float64 accumulator.
             gemm(b"N", b"N", <int> d, <int> n_out, <int> m, &X[r0, 0], <int> d,
-                 gd, <int> m, 0.0, tmp, <int> d)
-            for j in range(n_out * d):
-                acc[j] += tmp[j]
+                 gd, <int> m, 0.0 if n_tmp == 0 else 1.0, tmp, <int> d)
+            n_tmp += 1
+            if n_tmp == flush_every or r0 + m >= r_stop:
+                for j in range(n_out * d):
+                    acc[j] += tmp[j]
+                n_tmp = 0
         r0 += m
     return loss
 
@@ -309,7 +322,7 @@ def dense_loss_gradient(
     Shapes: X (n, d), Y (n, n_classes), coef_t (d, n_out) (the coefficients transposed),
     target_sums (n,) (row_target_sums; any length >= 1 for a single logit), intercept
     (n_out,) (zeros when not fitted), ones (block_rows,) (all ones), z_buf and g_buf
-    (n_threads, block_rows, n_out), work_buf (n_threads, 6 * block_rows), tmp_buf
+    (n_threads, block_rows, n_out), work_buf (n_threads, 6 * block_rows + n_out), tmp_buf
     (n_threads, n_out * d) (float32 only; any shape for float64), chunk_acc (n_chunks,
     n_out * d) laid out (n_out, d), chunk_gint (n_chunks, n_out), chunk_loss (n_chunks,).
     """
