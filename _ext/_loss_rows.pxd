@@ -1,11 +1,11 @@
 # Per-row soft-label cross-entropy: loss and gradient with respect to the raw predictions.
 #
-# Shared by the row kernels of _cross_entropy.pyx and the blocked fused kernels of _fused.pyx
-# (cimported; everything here is inline, so no module is imported at run time). The row
-# functions carry out a row's arithmetic in double precision; expf_nonpos is the float exp of
-# the fused kernels' float32 path (_fused.block_multinomial).
+# Shared by the blocked fused kernels of _fused.pyx (cimported; everything here is inline, so
+# no module is imported at run time). The row functions carry out a row's arithmetic in double
+# precision; expf_nonpos is the float exp of the fused kernels' float32 path
+# (_fused.block_multinomial).
 
-from libc.math cimport log, log1p
+from libc.math cimport expm1, fabs, log1p, tanh
 from libc.string cimport memcpy
 
 ctypedef fused floating:
@@ -114,31 +114,41 @@ cdef inline double binary_row(
     return loss
 
 
-cdef inline double multinomial_row(
-    const floating *z, const floating *y, double s, const double *cw,
-    floating *g, Py_ssize_t n_classes,
-) noexcept nogil:
-    # Stable log-softmax: lse = m + log(sum_k exp(z_k - m)), m = max_k z_k.
-    #   loss = s * sum_k cw_k y_k (lse - z_k)
-    #   dloss/dz_j = s * (p_j * sum_k cw_k y_k - cw_j y_j)
-    # g doubles as the buffer for exp(z_k - m): no per-thread allocation.
-    cdef Py_ssize_t k
-    cdef double m = z[0]
-    cdef double total = 0.0, wsum = 0.0, loss = 0.0, lse, e, w, scale
-    for k in range(1, n_classes):
-        if z[k] > m:
-            m = z[k]
-    for k in range(n_classes):
-        e = exp_nonpos(z[k] - m)
-        g[k] = <floating> e
-        total += e
-    lse = m + log(total)
-    for k in range(n_classes):
-        w = cw[k] * y[k]
-        if w != 0.0:
-            wsum += w
-            loss += w * (lse - z[k])
-    scale = s * wsum / total
-    for k in range(n_classes):
-        g[k] = <floating> (g[k] * scale - s * cw[k] * y[k])
+cdef inline double cb_row(double eta, double y, double s, floating *g) noexcept nogil:
+    # Negative log-likelihood of the continuous Bernoulli (weight s) and its derivative
+    # w.r.t. the logit eta. With lam = sigmoid(eta), the density on [0, 1] is
+    # C(lam) lam^y (1 - lam)^(1 - y), an exponential family in eta:
+    #
+    #   loss = s * (y log1pexp(-eta) + (1 - y) log1pexp(eta) - log C(eta))
+    #   g    = d loss / d eta = s * (mean(eta) - y)
+    #
+    # where, with u = eta / 2 and t = u coth(u) - 1 (see skfuzzy_ce/_cb_math.py for the
+    # algebra):
+    #
+    #   log C(eta) = log(eta / tanh(eta / 2)) = log 2 + log1p(t)
+    #   mean(eta)  = 1/2 + t / eta = 1/a - 1/expm1(a) for eta = -a < 0, 1 - mean(-eta) for eta > 0.
+    #
+    # Near eta = 0 (lam = 1/2), where both closed forms are 0/0, t and t / eta come from the
+    # Taylor series of u coth(u), used for |u| < 0.1 (to u^10: truncation ~1e-18 there); for
+    # huge |eta| the closed forms are exact (tanh = 1, expm1 = inf).
+    cdef double u = 0.5 * eta, u2, p, t, a, m, mean, loss
+    if fabs(u) < 0.1:
+        u2 = u * u
+        # u coth(u) - 1 = u^2 * p(u^2)
+        p = 1.0 / 3.0 - u2 * (1.0 / 45.0 - u2 * (2.0 / 945.0 - u2 * (
+            1.0 / 4725.0 - u2 * (2.0 / 93555.0))))
+        t = u2 * p
+        mean = 0.5 + 0.5 * u * p  # t / eta = u^2 p / (2 u)
+    else:
+        a = fabs(eta)
+        t = 0.5 * a / tanh(0.5 * a) - 1.0
+        m = 1.0 / a - 1.0 / expm1(a)
+        mean = m if eta < 0.0 else 1.0 - m
+    g[0] = <floating> (s * (mean - y))
+    # 0 * log(...) = 0: skip a term whose weight is zero.
+    loss = -(0.6931471805599453 + log1p(t))  # log 2
+    if y != 0.0:
+        loss = loss + y * log1pexp(-eta)
+    if y != 1.0:
+        loss = loss + (1.0 - y) * log1pexp(eta)
     return s * loss

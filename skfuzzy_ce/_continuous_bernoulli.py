@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval
@@ -14,9 +15,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _cb_loss
 from ._cb_math import cb_mean_logit
-from ._linear_loss import LinearObjective, effective_n_threads, minimize_lbfgs
+from ._fused_objective import FusedLinearObjective
+from ._linear_loss import effective_n_threads, minimize_lbfgs
 
 __all__ = ["ContinuousBernoulliRegression"]
 
@@ -77,8 +78,9 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
 
     A generalized linear model (an exponential family with natural parameter ``X @ w + b``):
     the gradient of each term with respect to the logit is ``s_i * (mean_i - y_i)``. The loss
-    and gradient are computed by a compiled Cython kernel, stable at ``lam = 1/2`` (a series)
-    and for huge logits.
+    and gradient are computed in one pass over X, block by block, by a compiled Cython kernel
+    (the one of ``SoftLabelLogisticRegression``), stable at ``lam = 1/2`` (a series) and for
+    huge logits.
 
     Parameters
     ----------
@@ -93,8 +95,8 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         L-BFGS-B stops when the largest projected gradient entry is below ``tol``.
     n_threads : int, default=None
         OpenMP threads of the loss kernel; ``None`` uses every available core (capped by
-        ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. BLAS is
-        held to one thread during the fit.
+        ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
+        does not depend on it. BLAS is held to one thread during the fit.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
 
@@ -168,22 +170,22 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sw_sum = float(sample_weight.sum())  # > 0: _check_sample_weight refuses all zeros
-        # The kernel's threads only run the per-row loss (the products are BLAS's), about as
-        # costly as 32 multiply-adds per row.
-        n_threads = effective_n_threads(self.n_threads, work=32 * X.shape[0])
-        fn = _cb_loss.cb_loss_gradient
-
-        def kernel(raw, grad_out, loss_out):
-            fn(raw[:, 0], y, sample_weight, grad_out[:, 0], loss_out, n_threads)
-
+        # One blocked pass over X per evaluation; the row's transcendental functions count as
+        # about 32 multiply-adds.
+        n_rows_x_features = X.nnz if sp.issparse(X) else X.size
+        n_threads = effective_n_threads(self.n_threads, work=n_rows_x_features + 32 * X.shape[0])
         l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
-        objective = LinearObjective(
+        objective = FusedLinearObjective(
             X,
-            kernel,
+            np.ascontiguousarray(y, dtype=X.dtype).reshape(-1, 1),
+            sample_weight,
+            np.ones(1),
             n_outputs=1,
             fit_intercept=self.fit_intercept,
             l2_reg_strength=l2,
             sw_sum=sw_sum,
+            n_threads=n_threads,
+            kind="continuous_bernoulli",
         )
         return X, objective
 

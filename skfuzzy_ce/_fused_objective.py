@@ -1,10 +1,17 @@
-"""Softmax cross-entropy objective evaluated in one blocked pass over X.
+"""The objective of every linear model of the package, evaluated in one blocked pass over X.
 
-:class:`FusedLinearObjective` has the interface of :class:`~skfuzzy_ce._linear_loss.LinearObjective`
-(a callable ``w -> (loss, grad)`` for L-BFGS-B, intercept last, the same scaling) but computes
-the raw predictions, the per-row loss and gradient, and ``G.T @ X`` block by block in the
-compiled kernels of ``_fused`` (see that file for the algorithm): X is read once per
-evaluation, and no ``(n_samples, n_outputs)`` array is made. Its result does not depend on
+A linear model here has raw predictions ``Z = X @ W.T + b`` (``W`` of shape
+``(n_outputs, n_features)``) and a per-row loss of ``Z``. :class:`FusedLinearObjective` is a
+callable ``w -> (loss, grad)`` for L-BFGS-B (``w = [W.ravel(), b]``, the intercept last),
+scaled as scikit-learn scales it::
+
+    f(W, b) = sum_i loss_i(Z_i) / S + ||W||^2 / (2 * C * S)
+
+where ``S`` is the sum of the effective sample weights, so that ``tol`` and ``max_iter``
+mean what they mean in ``LogisticRegression``. It computes the raw predictions, the per-row
+loss and gradient, and ``G.T @ X`` block by block in the compiled kernels of ``_fused`` (see
+that file for the algorithm): X is read once per evaluation, and no ``(n_samples,
+n_outputs)`` array is made. Its result does not depend on
 the number of threads: the work is split into chunks by the problem's shape alone and the
 chunks are added in a fixed order.
 """
@@ -18,6 +25,12 @@ from . import _fused
 from ._linear_loss import blas_single_thread
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
+
+_KINDS = {
+    "softmax": _fused.SOFTMAX,
+    "sigmoids": _fused.SIGMOIDS,
+    "continuous_bernoulli": _fused.CONTINUOUS_BERNOULLI,
+}
 
 _L2_FALLBACK = 256 * 1024
 _MAX_CHUNKS = 64
@@ -87,18 +100,23 @@ def _n_chunks(n_units, acc_size):
 
 
 class FusedLinearObjective:
-    """``(loss, gradient)`` of softmax cross-entropy for L-BFGS-B, in one pass over X.
+    """``(loss, gradient)`` of a linear model's loss for L-BFGS-B, in one pass over X.
 
     Parameters
     ----------
     X : {ndarray, CSR matrix} of shape (n_samples, n_features), float32 or float64
         C-contiguous when dense. Never copied nor modified.
     Y : ndarray of shape (n_samples, n_classes), same dtype as X, C-contiguous
-        Soft targets (rows are distributions).
+        Targets: soft labels (rows are distributions) for ``"softmax"``; one probability
+        per column for ``"sigmoids"``; one value in [0, 1] (``n_classes = 1``) for
+        ``"continuous_bernoulli"``.
     sample_weight : ndarray of shape (n_samples,), float64
     class_weight : ndarray of shape (n_classes,), float64
+        Weight of each class (``"softmax"``) or column (``"sigmoids"``); unused by
+        ``"continuous_bernoulli"``.
     n_outputs : int
-        1 (single logit, exactly two classes) or ``n_classes``.
+        ``"softmax"``: 1 (single logit, exactly two classes) or ``n_classes``. The other
+        kinds: ``n_classes``.
     fit_intercept : bool
     l2_reg_strength : float
         Coefficient of ``||W||^2 / 2`` (already divided by ``sw_sum``).
@@ -108,6 +126,11 @@ class FusedLinearObjective:
         OpenMP threads of the kernel.
     block_rows : int, default=None
         Rows per block (dense X); ``None`` derives it from the L2 cache size.
+    kind : {"softmax", "sigmoids", "continuous_bernoulli"}, default="softmax"
+        The per-row loss: soft-label cross-entropy of a softmax (or of a single logit);
+        binary cross-entropy of one independent sigmoid per column, entry ``(i, k)``
+        weighted ``sample_weight[i] * class_weight[k]``; or the continuous Bernoulli
+        negative log-likelihood of a single logit.
     """
 
     def __init__(
@@ -123,14 +146,25 @@ class FusedLinearObjective:
         sw_sum,
         n_threads=1,
         block_rows=None,
+        kind="softmax",
     ):
         n_samples, n_features = X.shape
         n_classes = Y.shape[1]
-        if n_outputs not in (1, n_classes) or (n_outputs == 1 and n_classes != 2):
+        if kind not in _KINDS:
+            raise ValueError(f"kind={kind!r}: expected one of {sorted(_KINDS)}.")
+        if kind == "softmax":
+            if n_outputs not in (1, n_classes) or (n_outputs == 1 and n_classes != 2):
+                raise ValueError(
+                    f"n_outputs={n_outputs} does not fit {n_classes} classes: use 1 for "
+                    f"exactly two classes (single logit) or {n_classes}."
+                )
+        elif n_outputs != n_classes or (kind == "continuous_bernoulli" and n_classes != 1):
             raise ValueError(
-                f"n_outputs={n_outputs} does not fit {n_classes} classes: use 1 for exactly "
-                f"two classes (single logit) or {n_classes}."
+                f"kind={kind!r} with n_outputs={n_outputs} and {n_classes} target columns: "
+                "one output per target column (a single one for the continuous Bernoulli)."
             )
+        self.kind = kind
+        self._kind = _KINDS[kind]
         self.X = X
         self.Y = Y
         self.sample_weight = sample_weight
@@ -165,9 +199,12 @@ class FusedLinearObjective:
             tmp_shape = (T, self.n_coef) if dtype == np.float32 else (T, 1)
             self._tmp = np.empty(tmp_shape, dtype=dtype)
         self._work = np.empty((T, 6 * self.block_rows + n_outputs), dtype=np.float64)
-        # Per-row sums of the weighted targets, s_i sum_k cw_k y_ik: data only, once per fit.
-        self._tsum = np.zeros(n_samples if n_outputs > 1 else 1, dtype=np.float64)
-        if n_outputs > 1:
+        # Per-row sums of the weighted targets, s_i sum_k cw_k y_ik (a softmax over several
+        # outputs only): data only, once per fit.
+        self._tsum = np.zeros(
+            n_samples if n_outputs > 1 and kind == "softmax" else 1, dtype=np.float64
+        )
+        if n_outputs > 1 and kind == "softmax":
             _fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
         self._ones = np.ones(self.block_rows, dtype=dtype)
         self._z = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
@@ -200,13 +237,14 @@ class FusedLinearObjective:
                     self.class_weight, self._tsum, self._coef, self._intercept, self._ones,
                     self._gi, self._z, self._g, self._work, self._chunk_acc,
                     self._chunk_gint, self._chunk_loss, self.block_rows, self.n_threads,
+                    self._kind,
                 )  # fmt: skip
             else:
                 _fused.dense_loss_gradient(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, self._ones, self._z, self._g, self._work, self._tmp,
                     self._chunk_acc, self._chunk_gint, self._chunk_loss, self.block_rows,
-                    self.n_threads,
+                    self.n_threads, self._kind,
                 )  # fmt: skip
         _fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
         _fused.reduce_chunks(self._chunk_gint, self._gint, 1)

@@ -10,10 +10,9 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _cross_entropy
 from ._base import SoftClassifierMixin, compute_soft_class_weight
 from ._fused_objective import FusedLinearObjective
-from ._linear_loss import LinearObjective, effective_n_threads, minimize_lbfgs
+from ._linear_loss import effective_n_threads, minimize_lbfgs
 from ._targets import check_soft_targets
 
 __all__ = ["SoftLabelLogisticRegression"]
@@ -48,8 +47,9 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     result is the ``LogisticRegression`` fitted on the duplicated data set where each row
     appears once per class with weight ``s_i * Y_ik``, without making that data set.
 
-    The loss and its gradient with respect to the raw predictions are computed by compiled
-    Cython kernels (float32 and float64, OpenMP threads); ``X @ W.T`` and ``G.T @ X`` use BLAS.
+    The loss and its gradient are computed by compiled Cython kernels (float32 and float64,
+    OpenMP threads) in one pass over X, block by block; on dense X, ``X @ W.T`` and
+    ``G.T @ X`` use BLAS on each block.
 
     Parameters
     ----------
@@ -170,22 +170,6 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         return tags
 
     # ------------------------------------------------------------------ fitting
-    def _kernel(self, Y, sample_weight, class_weight, n_threads, sigmoids=False):
-        """Closure ``kernel(raw, grad_out, loss_out)`` for the chosen loss and shapes.
-
-        ``sigmoids=True``: one independent sigmoid per column (binary cross-entropy).
-        """
-        if sigmoids:
-            fn = _cross_entropy.multilabel_loss_gradient
-            return lambda raw, g, out: fn(raw, Y, sample_weight, class_weight, g, out, n_threads)
-        if Y.shape[1] == 2:
-            fn = _cross_entropy.binary_loss_gradient
-            return lambda raw, g, out: fn(
-                raw[:, 0], Y, sample_weight, class_weight, g[:, 0], out, n_threads
-            )
-        fn = _cross_entropy.multinomial_loss_gradient
-        return lambda raw, g, out: fn(raw, Y, sample_weight, class_weight, g, out, n_threads)
-
     def _make_objective(self, X, y, sample_weight, reset):
         """Validate the data and build the (loss, grad) objective: ``(X, objective, classes)``."""
         if y is None:
@@ -229,16 +213,16 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         common = dict(
             n_outputs=n_outputs, fit_intercept=self.fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum
         )
-        if sigmoids:  # the kernel's threads run the per-row loss only (the products are BLAS's)
-            n_threads = effective_n_threads(self.n_threads, work=32 * Y.size)
-            kernel = self._kernel(Y, sample_weight, class_weight, n_threads, sigmoids)
-            objective = LinearObjective(X, kernel, **common)
-        else:  # softmax / single logit: one blocked pass over X per evaluation (issue 7)
-            n_rows_x_features = X.nnz if sp.issparse(X) else X.size
-            n_threads = effective_n_threads(self.n_threads, work=n_rows_x_features * n_outputs)
-            objective = FusedLinearObjective(
-                X, Y, sample_weight, class_weight, n_threads=n_threads, **common
-            )
+        # One blocked pass over X per evaluation (issue 7).
+        n_rows_x_features = X.nnz if sp.issparse(X) else X.size
+        work = n_rows_x_features * n_outputs
+        if sigmoids:  # and a few transcendental functions per entry of Z, as ~32 multiply-adds
+            work += 32 * Y.size
+        n_threads = effective_n_threads(self.n_threads, work=work)
+        objective = FusedLinearObjective(
+            X, Y, sample_weight, class_weight, n_threads=n_threads,
+            kind="sigmoids" if sigmoids else "softmax", **common,
+        )  # fmt: skip
         return X, objective, classes
 
     def fit(self, X, y, sample_weight=None):

@@ -1,4 +1,4 @@
-"""Continuous Bernoulli: the math helpers, the compiled kernel and the regressor."""
+"""Continuous Bernoulli: the math helpers, the compiled row function and the regressor."""
 
 import warnings
 
@@ -12,7 +12,7 @@ from scipy import integrate, stats
 from scipy.special import expit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfuzzy_ce import ContinuousBernoulliRegression, _cb_loss
+from skfuzzy_ce import ContinuousBernoulliRegression, _fused
 from skfuzzy_ce._cb_math import (
     cb_log_norm,
     cb_log_norm_logit,
@@ -31,13 +31,14 @@ ETAS = np.array(
 )
 
 
-def _kernel(eta, y, s=None, dtype=np.float64, n_threads=1):
+def _kernel(eta, y, s=None, dtype=np.float64):
+    """Per-row loss and gradient of the fused kernels' continuous Bernoulli row (cb_row)."""
     eta = np.asarray(eta, dtype=dtype)
     y = np.broadcast_to(np.asarray(y, dtype=dtype), eta.shape).copy()
     s = np.ones(eta.shape) if s is None else np.asarray(s, dtype=np.float64)
     grad = np.empty_like(eta)
     loss = np.empty(eta.shape, dtype=np.float64)
-    _cb_loss.cb_loss_gradient(eta, y, s, grad, loss, n_threads)
+    _fused._cb_rows(eta, y, s, grad, loss)
     return loss, grad
 
 
@@ -125,7 +126,7 @@ def test_quantile_function_samples_the_distribution():
 def test_kernel_equals_numpy_reference(dtype):
     y = np.linspace(0, 1, ETAS.size)
     s = np.linspace(0.5, 2.0, ETAS.size)
-    loss, grad = _kernel(ETAS, y, s, dtype=dtype, n_threads=2)
+    loss, grad = _kernel(ETAS, y, s, dtype=dtype)
     e64, y64 = ETAS.astype(dtype).astype(float), y.astype(dtype).astype(float)
     assert_allclose(loss, s * cb_nll_logit(y64, e64), rtol=1e-13, atol=1e-14)
     tol = 1e-6 if dtype == np.float32 else 1e-15

@@ -1,5 +1,5 @@
-"""The one-pass blocked objective (issue 7) against the two-pass LinearObjective and
-independent references (numpy/scipy formulas, finite differences)."""
+"""The one-pass blocked objective (issue 7) against a two-pass numpy reference and
+independent formulas (numpy/scipy, finite differences), for each kind of row loss."""
 
 import numpy as np
 import pytest
@@ -7,18 +7,27 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_softmax, softmax
 
-from skfuzzy_ce import _cross_entropy, _fused
+from skfuzzy_ce import _fused
+from skfuzzy_ce._cb_math import cb_mean_logit, cb_nll_logit
 from skfuzzy_ce._fused_objective import (
     FusedLinearObjective,
     block_rows_for_cache,
     cache_size_bytes,
 )
-from skfuzzy_ce._linear_loss import LinearObjective
+
+# (kind, number of target columns): a single logit, a softmax, sigmoids, continuous Bernoulli.
+CASES = [("softmax", 2), ("softmax", 4), ("sigmoids", 4), ("continuous_bernoulli", 1)]
+CASE_IDS = [f"{kind}-{K}" for kind, K in CASES]
 
 
-def make_problem(n, d, K, *, dtype=np.float64, sparse=False, index_dtype=np.int32, seed=0):
+def make_problem(
+    n, d, K, *, dtype=np.float64, sparse=False, index_dtype=np.int32, seed=0, kind="softmax"
+):
+    """X, targets, sample and class weights. Targets: soft labels (rows are distributions)
+    for a softmax, independent probabilities for sigmoids, one column in [0, 1] (K = 1) for
+    the continuous Bernoulli (whose class weight is 1)."""
     rng = np.random.RandomState(seed)
     if sparse:
         X = sp.random(n, d, density=0.2, random_state=rng, format="csr", dtype=np.float64)
@@ -29,32 +38,75 @@ def make_problem(n, d, K, *, dtype=np.float64, sparse=False, index_dtype=np.int3
         X.indptr = X.indptr.astype(index_dtype)
     else:
         X = rng.randn(n, d).astype(dtype)
-    Y = np.ascontiguousarray(rng.dirichlet(np.ones(K), size=n), dtype=dtype)
+    if kind == "softmax":
+        Y = rng.dirichlet(np.ones(K), size=n)
+    else:
+        Y = rng.uniform(size=(n, K))
+        Y[::5] = np.round(Y[::5])  # some exact 0 and 1 targets
+    Y = np.ascontiguousarray(Y, dtype=dtype)
     sw = rng.uniform(0.0, 2.0, n)
-    cw = rng.uniform(0.5, 2.0, K)
+    cw = np.ones(1) if kind == "continuous_bernoulli" else rng.uniform(0.5, 2.0, K)
     return X, Y, sw, cw
 
 
-def objectives(X, Y, sw, cw, *, fit_intercept=True, l2=0.01, n_threads=1, block_rows=None):
-    """The reference two-pass objective and the fused one on the same problem."""
+def _rows_numpy(kind, Z, Y, sw, cw):
+    """Per-row losses (summed over the outputs) and d loss / d Z, with numpy/scipy (float64)."""
+    if kind == "sigmoids":
+        W = sw[:, None] * cw
+        loss = W * (Y * np.logaddexp(0, -Z) + (1 - Y) * np.logaddexp(0, Z))
+        return loss.sum(axis=1), W * (expit(Z) - Y)
+    if kind == "continuous_bernoulli":
+        eta, y = Z[:, 0], Y[:, 0]
+        return sw * cb_nll_logit(y, eta), (sw * (cb_mean_logit(eta) - y))[:, None]
+    if Y.shape[1] == 2:  # softmax of two classes: a single logit
+        z = Z[:, 0]
+        a, b = sw * cw[1] * Y[:, 1], sw * cw[0] * Y[:, 0]
+        loss = a * np.logaddexp(0, -z) + b * np.logaddexp(0, z)
+        return loss, ((a + b) * expit(z) - a)[:, None]
+    T = sw * (Y @ cw)
+    loss = -(sw[:, None] * cw * Y * log_softmax(Z, axis=1)).sum(axis=1)
+    return loss, T[:, None] * softmax(Z, axis=1) - sw[:, None] * cw * Y
+
+
+class NumpyObjective:
+    """The two-pass objective the fused kernels replace: ``X @ W.T`` and ``G.T @ X`` by numpy
+    in X's precision, the row losses and G by numpy/scipy formulas in float64."""
+
+    def __init__(self, X, Y, sw, cw, *, kind, n_outputs, fit_intercept, l2_reg_strength, sw_sum):
+        self.X, self.Y, self.sw, self.cw, self.kind = X, Y.astype(np.float64), sw, cw, kind
+        self.n_outputs, self.fit_intercept = n_outputs, fit_intercept
+        self.l2, self.sw_sum = l2_reg_strength, sw_sum
+        self.n_features = X.shape[1]
+        self.n_coef = n_outputs * self.n_features
+        self.n_params = self.n_coef + (n_outputs if fit_intercept else 0)
+
+    def __call__(self, w):
+        dtype = self.X.dtype
+        coef = w[: self.n_coef].reshape(self.n_outputs, self.n_features)
+        Z = np.asarray(self.X @ coef.astype(dtype).T)
+        if self.fit_intercept:
+            Z = Z + w[self.n_coef :].astype(dtype)
+        loss_rows, G = _rows_numpy(self.kind, Z.astype(np.float64), self.Y, self.sw, self.cw)
+        G = G.astype(dtype)
+        loss = loss_rows.sum() / self.sw_sum + 0.5 * self.l2 * float(coef.ravel() @ coef.ravel())
+        grad_coef = np.asarray(self.X.T @ G).T.astype(np.float64) / self.sw_sum + self.l2 * coef
+        grad = [grad_coef.ravel()]
+        if self.fit_intercept:
+            grad.append(G.sum(axis=0, dtype=np.float64) / self.sw_sum)
+        return loss, np.concatenate(grad)
+
+
+def objectives(
+    X, Y, sw, cw, *, fit_intercept=True, l2=0.01, n_threads=1, block_rows=None, kind="softmax"
+):
+    """The numpy reference objective and the fused one on the same problem."""
     K = Y.shape[1]
-    n_out = 1 if K == 2 else K
-    if K == 2:
-
-        def kernel(raw, g, out):
-            _cross_entropy.binary_loss_gradient(raw[:, 0], Y, sw, cw, g[:, 0], out, n_threads)
-
-    else:
-
-        def kernel(raw, g, out):
-            _cross_entropy.multinomial_loss_gradient(raw, Y, sw, cw, g, out, n_threads)
-
-    common = dict(
-        n_outputs=n_out, fit_intercept=fit_intercept, l2_reg_strength=l2, sw_sum=float(sw @ (Y @ cw))
-    )
-    ref = LinearObjective(X, kernel, **common)
+    n_out = 1 if (K == 2 and kind == "softmax") else K
+    sw_sum = float(sw @ (Y @ cw)) if kind == "softmax" else float(sw.sum())
+    common = dict(n_outputs=n_out, fit_intercept=fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum)
+    ref = NumpyObjective(X, Y, sw, cw, kind=kind, **common)
     fused = FusedLinearObjective(
-        X, Y, sw, cw, n_threads=n_threads, block_rows=block_rows, **common
+        X, Y, sw, cw, n_threads=n_threads, block_rows=block_rows, kind=kind, **common
     )
     return ref, fused
 
@@ -64,13 +116,13 @@ def random_w(obj, seed=1, scale=0.5):
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-@pytest.mark.parametrize("K", [2, 4])
+@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("n_threads", [1, 2])
-def test_equals_linear_objective_float64(sparse, K, fit_intercept, n_threads):
-    X, Y, sw, cw = make_problem(537, 13, K, sparse=sparse)
+def test_equals_numpy_reference_float64(sparse, kind, K, fit_intercept, n_threads):
+    X, Y, sw, cw = make_problem(537, 13, K, sparse=sparse, kind=kind)
     ref, fused = objectives(
-        X, Y, sw, cw, fit_intercept=fit_intercept, n_threads=n_threads, block_rows=40
+        X, Y, sw, cw, fit_intercept=fit_intercept, n_threads=n_threads, block_rows=40, kind=kind
     )
     assert fused.n_params == ref.n_params and fused.n_coef == ref.n_coef
     w = random_w(ref)
@@ -85,12 +137,12 @@ def test_equals_linear_objective_float64(sparse, K, fit_intercept, n_threads):
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-@pytest.mark.parametrize("K", [2, 5])
-def test_float32_close_to_float64(sparse, K):
-    X, Y, sw, cw = make_problem(800, 11, K, sparse=sparse)
-    _, fused64 = objectives(X, Y, sw, cw, n_threads=2, block_rows=64)
-    X32 = X.astype(np.float32)
-    ref32, fused32 = objectives(X32, Y.astype(np.float32), sw, cw, n_threads=2, block_rows=64)
+@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
+def test_float32_close_to_float64(sparse, kind, K):
+    X, Y, sw, cw = make_problem(800, 11, K, sparse=sparse, kind=kind)
+    _, fused64 = objectives(X, Y, sw, cw, n_threads=2, block_rows=64, kind=kind)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    ref32, fused32 = objectives(X32, Y32, sw, cw, n_threads=2, block_rows=64, kind=kind)
     w = random_w(fused64)
     loss64, grad64 = fused64(w)
     loss32, grad32 = fused32(w)
@@ -99,18 +151,20 @@ def test_float32_close_to_float64(sparse, K):
     assert grad32.dtype == np.float64
     assert_allclose(loss32, loss64, rtol=1e-6)
     assert_allclose(grad32, grad64, rtol=1e-5, atol=1e-5 * scale)
-    # The two float32 implementations agree with each other as closely.
+    # The fused float32 objective and the numpy one in float32 agree as closely.
     assert_allclose(loss32, loss_r32, rtol=1e-6)
     assert_allclose(grad32, grad_r32, rtol=1e-5, atol=1e-5 * scale)
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-def test_independent_of_thread_count_and_repeatable(sparse):
+@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
+def test_independent_of_thread_count_and_repeatable(sparse, kind, K):
     # Chunks come from the problem's shape only: bitwise equal for every thread count.
-    X, Y, sw, cw = make_problem(1500, 9, 3, sparse=sparse)
+    X, Y, sw, cw = make_problem(1500, 9, K, sparse=sparse, kind=kind)
     results = []
     for n_threads in [1, 2, 3, 2]:
-        _, fused = objectives(X, Y, sw, cw, n_threads=n_threads, block_rows=24)
+        _, fused = objectives(X, Y, sw, cw, n_threads=n_threads, block_rows=24, kind=kind)
+        assert fused.n_chunks > 1
         w = random_w(fused)
         results.append(fused(w))
         results.append(fused(w))
@@ -166,9 +220,11 @@ def test_binary_single_logit_matches_sigmoid_formula():
     assert_allclose(fused(w)[0], expected, rtol=1e-12)
 
 
-def test_extreme_logits_stay_finite():
-    X, Y, sw, cw = make_problem(200, 3, 4, seed=7)
-    ref, fused = objectives(X, Y, sw, cw, block_rows=50)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
+def test_extreme_logits_stay_finite(sparse, kind, K):
+    X, Y, sw, cw = make_problem(200, 3, K, seed=7, sparse=sparse, kind=kind)
+    ref, fused = objectives(X, Y, sw, cw, block_rows=50, kind=kind)
     w = random_w(ref, scale=400.0)  # logits of order 1e3: exp would overflow naively
     loss_ref, grad_ref = ref(w)
     loss, grad = fused(w)
@@ -287,3 +343,52 @@ def test_estimator_uses_fused_objective_and_thread_count_is_invisible(K):
     fits = [SoftLabelLogisticRegression(n_threads=t).fit(X, Y, sample_weight=sw) for t in (1, 2)]
     assert_array_equal(fits[0].coef_, fits[1].coef_)
     assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+
+
+# ------------------------------------------- independent sigmoids, continuous Bernoulli
+@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_and_csr_agree(kind, K, dtype):
+    X, Y, sw, cw = make_problem(700, 11, K, sparse=True, dtype=dtype, kind=kind)
+    _, fused_csr = objectives(X, Y, sw, cw, n_threads=2, kind=kind)
+    _, fused_dense = objectives(X.toarray(), Y, sw, cw, n_threads=2, kind=kind)
+    w = random_w(fused_csr)
+    loss_s, grad_s = fused_csr(w)
+    loss_d, grad_d = fused_dense(w)
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    assert_allclose(loss_s, loss_d, rtol=rtol)
+    assert_allclose(grad_s, grad_d, rtol=100 * rtol, atol=100 * rtol * np.abs(grad_d).max())
+
+
+def test_bad_kind_and_outputs():
+    X, Y, sw, cw = make_problem(10, 2, 3)
+    common = dict(fit_intercept=True, l2_reg_strength=0.0, sw_sum=1.0)
+    with pytest.raises(ValueError, match="kind='tanh'"):
+        FusedLinearObjective(X, Y, sw, cw, n_outputs=3, kind="tanh", **common)
+    with pytest.raises(ValueError, match="one output per target column"):
+        FusedLinearObjective(X, Y, sw, cw, n_outputs=1, kind="sigmoids", **common)
+    with pytest.raises(ValueError, match="a single one for the continuous Bernoulli"):
+        FusedLinearObjective(X, Y, sw, cw, n_outputs=3, kind="continuous_bernoulli", **common)
+
+
+def test_bce_and_cb_estimators_use_fused_objective_and_threads_are_invisible():
+    from skfuzzy_ce import ContinuousBernoulliRegression, SoftLabelLogisticRegression
+
+    X, Y, sw, _ = make_problem(400, 5, 3, seed=8, kind="sigmoids")
+    _, objective, _ = SoftLabelLogisticRegression(loss="binary_cross_entropy")._make_objective(
+        X, Y, sw, reset=True
+    )
+    assert isinstance(objective, FusedLinearObjective) and objective.kind == "sigmoids"
+    fits = [
+        SoftLabelLogisticRegression(loss="binary_cross_entropy", n_threads=t).fit(X, Y, sw)
+        for t in (1, 2)
+    ]
+    assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+    y = Y[:, 0]
+    _, objective = ContinuousBernoulliRegression()._make_objective(X, y, sw)
+    assert isinstance(objective, FusedLinearObjective)
+    assert objective.kind == "continuous_bernoulli"
+    fits = [ContinuousBernoulliRegression(n_threads=t).fit(X, y, sw) for t in (1, 2)]
+    assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert fits[0].intercept_ == fits[1].intercept_
