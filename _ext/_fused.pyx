@@ -12,8 +12,8 @@
 # small enough for the core's cache; for each block,
 #
 #   1. Z_blk = X_blk @ W.T           (BLAS gemm, into a per-thread (block, n_out) buffer)
-#   2. loss and G_blk                (block_multinomial for a softmax; rows_loss_gradient
-#                                     for the other kinds, one row at a time)
+#   2. loss and G_blk                (block_multinomial for a softmax, block_sigmoids for
+#                                     sigmoids; rows_loss_gradient for a single logit)
 #   3. acc  += G_blk.T @ X_blk       (BLAS gemm, X_blk still in cache), grad_b by a gemv
 #
 # so X is read from memory once per evaluation. Step 2 works class-major ((n_out, block)):
@@ -45,7 +45,7 @@
 from cython.parallel cimport prange, threadid
 from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
 
-from libc.math cimport fabs, log
+from libc.math cimport fabs, log, log1p
 
 from _loss_rows cimport binary_row, cb_row, exp_nonpos, expf_nonpos, floating
 
@@ -116,8 +116,8 @@ cdef inline void rows_loss_gradient(
     floating *g, double *gint, Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_classes, int kind,
     double *total, double *comp,
 ) noexcept nogil:
-    """Loss of m rows, one entry at a time (every kind but a softmax over several columns),
-    added to total + comp: by compensated summation for the sigmoids and the continuous
+    """Loss of m rows, one at a time (a single logit: the continuous Bernoulli, or a softmax
+    of two classes), added to total + comp: by compensated summation for the continuous
     Bernoulli, by a plain running sum into total for the single logit of a softmax.
 
     Near an optimum L-BFGS-B compares objective values that differ by a few ulps: a plain
@@ -134,16 +134,13 @@ cdef inline void rows_loss_gradient(
     """
     cdef Py_ssize_t i, k
     cdef floating zk
-    cdef double yk, loss
+    cdef double loss
     for i in range(m):
         for k in range(n_out):
             zk = z[i * n_out + k]
             if b != NULL:
                 zk = zk + <floating> b[k]
-            if kind == KIND_SIGMOIDS:
-                yk = y[i * n_classes + k]
-                loss = binary_row(zk, 1.0 - yk, yk, sw[i] * cw[k], 1.0, 1.0, &g[k * m + i])
-            elif kind == KIND_CB:
+            if kind == KIND_CB:
                 loss = cb_row(zk, y[i], sw[i], &g[i])
             else:  # a softmax of two classes: a single logit
                 loss = binary_row(zk, y[2 * i], y[2 * i + 1], sw[i], cw[0], cw[1], &g[i])
@@ -152,6 +149,58 @@ cdef inline void rows_loss_gradient(
             else:
                 add_compensated(total, comp, loss)
             gint[k] += g[k * m + i]
+
+
+cdef inline void block_sigmoids(
+    const floating *z, const double *b, const floating *y, const double *sw, const double *cw,
+    floating *g, double *gint, double *work, Py_ssize_t m, Py_ssize_t K,
+    double *total, double *comp,
+) noexcept nogil:
+    """Binary cross-entropy of one sigmoid per column on a block of m rows, class-major so
+    that the passes vectorize over the rows (binary_row's math, rearranged branch-free).
+
+    z (m, K), row-major: the logits without the intercept b (NULL: in z already; added in
+    X's precision). With w = s_i cw_k, e = exp(-|z|) and L = log1p(e):
+
+      loss_ik = w (y log1pexp(-z) + (1 - y) log1pexp(z))
+              = w (L + y max(-z, 0) + (1 - y) max(z, 0))
+      g_ik    = w (sigmoid(z) - y),   sigmoid(z) = (1 if z >= 0 else e) / (1 + e)
+
+    in double. Every term is >= 0 (no cancellation, even for logits of 1e4). g (K, m) is
+    G_blk column-major; its column sums are added to gint. The row losses (classes in order)
+    are added to total + comp in row order by compensated summation (see
+    rows_loss_gradient). work: 2 * m doubles.
+    """
+    cdef Py_ssize_t i, k
+    cdef floating bk
+    cdef double zi, yi, w, e, c, gs
+    cdef double *lrow = work
+    cdef double *ebuf = &work[m]
+    for i in range(m):
+        lrow[i] = 0.0
+    for k in range(K):
+        bk = <floating> b[k] if b != NULL else 0  # + 0 is exact
+        c = cw[k]
+        for i in range(m):
+            zi = <double> (z[i * K + k] + bk)
+            ebuf[i] = exp_nonpos(-fabs(zi))
+        for i in range(m):  # the libm call alone: the loops around it vectorize
+            lrow[i] += c * sw[i] * log1p(ebuf[i])
+        gs = 0.0
+        for i in range(m):
+            zi = <double> (z[i * K + k] + bk)
+            yi = y[i * K + k]
+            w = sw[i] * c
+            e = ebuf[i]
+            lrow[i] += w * (
+                yi * (-zi if zi < 0.0 else 0.0) + (1.0 - yi) * (zi if zi > 0.0 else 0.0)
+            )
+            g[k * m + i] = <floating> (w * (((1.0 if zi >= 0.0 else e) / (1.0 + e)) - yi))
+        for i in range(m):
+            gs += g[k * m + i]
+        gint[k] += gs
+    for i in range(m):
+        add_compensated(total, comp, lrow[i])
 
 
 cdef inline Py_ssize_t prefetch_share(
@@ -309,7 +358,13 @@ cdef double dense_chunk(
         if r0 + m < X.shape[0]:  # the next block, even past the chunk: likely this
             pf_start = <const char *> &X[r0 + m, 0]  # thread's next (always with 1 thread)
             pf_len = min(m, X.shape[0] - r0 - m) * d * sizeof(floating)
-        if kind != KIND_SOFTMAX or n_out == 1:
+        if kind == KIND_SIGMOIDS:
+            block_sigmoids(
+                z, &intercept[0], &Y[r0, 0], &sw[r0], &cw[0], g, gint, work, m, n_out,
+                &loss, &comp,
+            )
+            gd = g
+        elif kind != KIND_SOFTMAX or n_out == 1:
             rows_loss_gradient(
                 z, &intercept[0], &Y[r0, 0], &sw[r0], &cw[0], g, gint, m, n_out, n_classes,
                 kind, &loss, &comp,
@@ -443,7 +498,12 @@ cdef double csr_chunk(
                 for k in range(n_out):
                     zr[k] += vf * coef_t[j, k]
         # 2. Loss and gradient (the intercept is in z already).
-        if kind != KIND_SOFTMAX or n_out == 1:
+        if kind == KIND_SIGMOIDS:
+            block_sigmoids(
+                z, NULL, &Y[i0, 0], &sw[i0], &cw[0], g, gint, work, m, n_out, &loss, &comp
+            )
+            gd = g  # class-major (n_out, m)
+        elif kind != KIND_SOFTMAX or n_out == 1:
             rows_loss_gradient(
                 z, NULL, &Y[i0, 0], &sw[i0], &cw[0], g, gint, m, n_out, n_classes, kind,
                 &loss, &comp,
