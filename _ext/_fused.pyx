@@ -319,6 +319,26 @@ cdef inline double block_multinomial(
     return loss
 
 
+cdef inline void add_column_sums(
+    const floating *gd, const floating *ones, floating *gsum, double *gint,
+    Py_ssize_t m, Py_ssize_t n_out,
+) noexcept nogil:
+    """gint += G^T @ 1 for a column-major (m, n_out) block G: the intercept gradient (a gemv;
+    float32 blocks are summed in float, then added to the float64 accumulator)."""
+    cdef int m_ = <int> m, n_out_ = <int> n_out, inc = 1
+    cdef floating one = 1.0, zero = 0.0
+    cdef double done = 1.0
+    cdef Py_ssize_t k
+    if floating is double:
+        dgemv(b"T", &m_, &n_out_, &done, <double *> gd, &m_, <double *> ones, &inc, &done,
+              gint, &inc)
+    else:
+        sgemv(b"T", &m_, &n_out_, &one, <float *> gd, &m_, <float *> ones, &inc, &zero,
+              gsum, &inc)
+        for k in range(n_out):
+            gint[k] += gsum[k]
+
+
 cdef double dense_chunk(
     const floating[:, ::1] X, const floating[:, ::1] Y, const double[::1] sw,
     const double[::1] cw, const double[::1] ts, const floating[:, ::1] coef_t,
@@ -336,9 +356,6 @@ cdef double dense_chunk(
     cdef double loss = 0.0, comp = 0.0
     cdef floating *gsum = <floating *> &work[6 * block_rows]
     cdef floating *gd = g
-    cdef int inc = 1, ione = 1, m_, n_out_
-    cdef floating one = 1.0, zero = 0.0
-    cdef double done = 1.0
     cdef const char *pf_start
     cdef Py_ssize_t pf_len
     for j in range(n_out * d):
@@ -377,15 +394,7 @@ cdef double dense_chunk(
                 pf_start, pf_len,
             )
             gd = z
-            # Intercept gradient: the column sums of G_blk, G_blk^T @ 1 (a gemv).
-            m_ = <int> m
-            n_out_ = <int> n_out
-            if floating is double:
-                dgemv(b"T", &m_, &n_out_, &done, gd, &m_, &ones[0], &inc, &done, gint, &ione)
-            else:
-                sgemv(b"T", &m_, &n_out_, &one, gd, &m_, &ones[0], &inc, &zero, gsum, &ione)
-                for k in range(n_out):
-                    gint[k] += gsum[k]
+            add_column_sums(gd, &ones[0], gsum, gint, m, n_out)
         # Row-major acc (n_out, d) is column-major (d, n_out) = X_blk^T @ G_blk, G_blk
         # column-major (m, n_out).
         if floating is double:
@@ -476,9 +485,6 @@ cdef double csr_chunk(
     cdef floating *zr
     cdef floating *gd
     cdef floating *gsum = <floating *> &work[6 * block_rows]
-    cdef int inc = 1, m_, n_out_
-    cdef floating one = 1.0, zero = 0.0
-    cdef double done = 1.0
     for j in range(d * n_out):
         acc[j] = 0.0
     for k in range(n_out):
@@ -514,14 +520,7 @@ cdef double csr_chunk(
                 z, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0], NULL, g, z, work, m, n_out, NULL, 0
             )
             gd = z  # class-major (n_out, m)
-            m_ = <int> m
-            n_out_ = <int> n_out
-            if floating is double:
-                dgemv(b"T", &m_, &n_out_, &done, gd, &m_, &ones[0], &inc, &done, gint, &inc)
-            else:
-                sgemv(b"T", &m_, &n_out_, &one, gd, &m_, &ones[0], &inc, &zero, gsum, &inc)
-                for k in range(n_out):
-                    gint[k] += gsum[k]
+            add_column_sums(gd, &ones[0], gsum, gint, m, n_out)
         # 3. acc[j, :] += x_ij * G_i (G_i gathered from its column-major block into gi).
         for ii in range(m):
             i = i0 + ii
