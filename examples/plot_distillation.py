@@ -136,5 +136,5 @@ for ax, metric in zip(axes, ["accuracy", "log loss"]):
     ax.set_xticks(temperatures, [str(T) for T in temperatures])
     ax.set_xlabel("temperature T")
     ax.set_title(f"test {metric}")
-axes[1].legend(loc="center right")
+axes[0].legend(loc="center right")  # the empty band between the students and the teacher
 plt.show()

@@ -110,8 +110,7 @@ print("coefficient norms:", {name: round(float(v), 2) for name, v in norms.items
 # outcome was that class) and bin them. A calibrated model sits on the diagonal: among rows
 # given probability 0.8, 80% turn out to be that class. The argmax model bends into an S:
 # it says 0.95 where the truth is 0.8, and 0.05 where the truth is 0.2.
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-ax = axes[0]
+fig, ax = plt.subplots(figsize=(6, 4.5))
 ax.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
 onehot_test = np.eye(n_classes)[y_test]
 for name, model in models.items():
@@ -122,6 +121,7 @@ ax.set_xlabel("predicted probability")
 ax.set_ylabel("observed frequency")
 ax.set_title("Calibration on held-out data (all classes pooled)")
 ax.legend()
+fig.tight_layout()
 
 # %%
 # Log loss against the number of training rows
@@ -139,7 +139,7 @@ for n in sizes:
         model = SoftLabelLogisticRegression(C=1.0).fit(X_n, y)
         curves[name].append(log_loss(y_test, model.predict_proba(X_test)))
 
-ax = axes[1]
+fig, ax = plt.subplots(figsize=(6, 4.5))
 for name, losses in curves.items():
     ax.plot(sizes, losses, "o-", label=name)
 ax.axhline(log_loss(y_test, P_test), color="k", ls=":", label="true probabilities")
