@@ -93,12 +93,12 @@ X_grid = np.column_stack([xx.ravel(), yy.ravel()])
 panels = {"truth": true_p1(X_grid)}
 panels.update({name: m.predict_proba(X_grid)[:, 1] for name, m in models.items()})
 
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.9), sharey=True)
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), sharey=True, layout="constrained")
 for ax, (name, p1) in zip(axes, panels.items()):
     im = ax.imshow(p1.reshape(xx.shape), origin="lower", extent=(-2.5, 2.5, -2.5, 2.5),
                    vmin=0, vmax=1, cmap="RdBu_r")
     ax.set_title(name)
     ax.set_xlabel("feature 0")
 axes[0].set_ylabel("feature 1")
-fig.colorbar(im, ax=axes, label="P(class 1)", shrink=0.9)
+fig.colorbar(im, ax=axes, label="P(class 1)", shrink=0.9, pad=0.02)
 plt.show()
