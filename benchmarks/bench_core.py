@@ -49,15 +49,20 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def problem_parser(doc, *, tol=1e-4, max_iter=100):
+    """Command-line options of the reference problem (issue 2), shared by the benchmarks."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=100)
     parser.add_argument("--K", type=int, default=10)
     parser.add_argument("--C", type=float, default=1.0)
-    parser.add_argument("--tol", type=float, default=1e-4)
-    parser.add_argument("--max-iter", type=int, default=100)
-    args = parser.parse_args()
+    parser.add_argument("--tol", type=float, default=tol)
+    parser.add_argument("--max-iter", type=int, default=max_iter)
+    return parser
+
+
+def main():
+    args = problem_parser(__doc__).parse_args()
     X, Y = make_problem(args.n, args.d, args.K)
     params = dict(C=args.C, tol=args.tol, max_iter=args.max_iter)
     print(f"n={args.n} d={args.d} K={args.K} C={args.C} tol={args.tol} X: {X.nbytes / 1e6:.0f} MB")

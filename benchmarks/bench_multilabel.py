@@ -12,11 +12,10 @@ probabilities, and the peak memory traced during our fit against the bytes of X.
 Run: ``python benchmarks/bench_multilabel.py`` (``--n 20000`` for a quicker run).
 """
 
-import argparse
-import time
 import tracemalloc
 
 import numpy as np
+from bench_core import problem_parser, timed
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
@@ -30,12 +29,6 @@ def make_problem(n, d, K, seed=0):
     # Soft multi-label targets: noisy versions of the true independent probabilities.
     Y = np.clip(expit(X @ W.T) + 0.1 * rng.randn(n, K), 0.0, 1.0)
     return X, Y
-
-
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
 
 
 def fit_columns_separately(X, Y, C, tol, max_iter):
@@ -52,14 +45,7 @@ def fit_columns_separately(X, Y, C, tol, max_iter):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--d", type=int, default=100)
-    parser.add_argument("--K", type=int, default=10)
-    parser.add_argument("--C", type=float, default=1.0)
-    parser.add_argument("--tol", type=float, default=1e-6)
-    parser.add_argument("--max-iter", type=int, default=1000)
-    args = parser.parse_args()
+    args = problem_parser(__doc__, tol=1e-6, max_iter=1000).parse_args()
 
     X, Y = make_problem(args.n, args.d, args.K)
     common = dict(C=args.C, tol=args.tol, max_iter=args.max_iter)

@@ -14,11 +14,10 @@ label keeps only its k largest entries (renormalized), and the duplicated set ha
 Run: ``python benchmarks/bench_weighted_hard.py`` (a few minutes), ``--quick`` (n=10,000).
 """
 
-import argparse
 import tracemalloc
 
 import numpy as np
-from bench_core import make_problem, objective_value, timed
+from bench_core import make_problem, objective_value, problem_parser, timed
 from sklearn.linear_model import LogisticRegression
 
 from skfuzzy_ce import SoftLabelLogisticRegression, WeightedHardClassifier
@@ -44,13 +43,7 @@ def fit_time_and_peak(estimator, X, Y):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--d", type=int, default=100)
-    parser.add_argument("--K", type=int, default=10)
-    parser.add_argument("--C", type=float, default=1.0)
-    parser.add_argument("--tol", type=float, default=1e-4)
-    parser.add_argument("--max-iter", type=int, default=100)
+    parser = problem_parser(__doc__)
     parser.add_argument("--top-k", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="n=10,000")
     args = parser.parse_args()
