@@ -44,7 +44,7 @@ from sklearn.linear_model._linear_loss import LinearModelLoss  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from skfuzzy_ce import SoftLabelLogisticRegression  # noqa: E402
-from skfuzzy_ce._fused_objective import FusedLinearObjective, block_rows_for_cache  # noqa: E402
+from skfuzzy_ce._fused_objective import FusedLinearObjective  # noqa: E402
 from skfuzzy_ce._linear_loss import effective_n_threads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

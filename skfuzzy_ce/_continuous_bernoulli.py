@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval
@@ -17,7 +16,7 @@ from sklearn.utils.validation import (
 
 from ._cb_math import cb_mean_logit
 from ._fused_objective import FusedLinearObjective
-from ._linear_loss import effective_n_threads, minimize_lbfgs
+from ._linear_loss import minimize_lbfgs
 
 __all__ = ["ContinuousBernoulliRegression"]
 
@@ -170,10 +169,6 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sw_sum = float(sample_weight.sum())  # > 0: _check_sample_weight refuses all zeros
-        # One blocked pass over X per evaluation; the row's transcendental functions count as
-        # about 32 multiply-adds.
-        n_rows_x_features = X.nnz if sp.issparse(X) else X.size
-        n_threads = effective_n_threads(self.n_threads, work=n_rows_x_features + 32 * X.shape[0])
         l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
         objective = FusedLinearObjective(
             X,
@@ -184,7 +179,7 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             l2_reg_strength=l2,
             sw_sum=sw_sum,
-            n_threads=n_threads,
+            n_threads=self.n_threads,
             kind="continuous_bernoulli",
         )
         return X, objective

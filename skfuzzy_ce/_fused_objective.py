@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _fused
-from ._linear_loss import blas_single_thread
+from ._linear_loss import blas_single_thread, effective_n_threads
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
 
@@ -122,8 +122,9 @@ class FusedLinearObjective:
         Coefficient of ``||W||^2 / 2`` (already divided by ``sw_sum``).
     sw_sum : float
         Normalizer of the data term.
-    n_threads : int
-        OpenMP threads of the kernel.
+    n_threads : int or None
+        OpenMP threads of the kernel; ``None``: as many as the work of one evaluation
+        keeps busy, up to every available core (see ``effective_n_threads``).
     block_rows : int, default=None
         Rows per block (dense X); ``None`` derives it from the L2 cache size.
     kind : {"softmax", "sigmoids", "continuous_bernoulli"}, default="softmax"
@@ -173,7 +174,13 @@ class FusedLinearObjective:
         self.fit_intercept = fit_intercept
         self.l2_reg_strength = float(l2_reg_strength)
         self.sw_sum = float(sw_sum)
-        self.n_threads = max(1, int(n_threads))
+        # Work of one evaluation, in multiply-adds: the two products with X, plus a few
+        # transcendental functions per entry of Z (about 32 multiply-adds) for the kinds whose
+        # row math is per entry rather than per row.
+        work = (X.nnz if sp.issparse(X) else X.size) * n_outputs
+        if kind != "softmax":
+            work += 32 * n_samples * n_outputs
+        self.n_threads = effective_n_threads(n_threads, work=work)
         self.n_features = n_features
         self.n_coef = n_outputs * n_features
         self.n_params = self.n_coef + (n_outputs if fit_intercept else 0)

@@ -12,7 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._base import SoftClassifierMixin, compute_soft_class_weight
 from ._fused_objective import FusedLinearObjective
-from ._linear_loss import effective_n_threads, minimize_lbfgs
+from ._linear_loss import minimize_lbfgs
 from ._targets import check_soft_targets
 
 __all__ = ["SoftLabelLogisticRegression"]
@@ -214,13 +214,8 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             n_outputs=n_outputs, fit_intercept=self.fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum
         )
         # One blocked pass over X per evaluation (issue 7).
-        n_rows_x_features = X.nnz if sp.issparse(X) else X.size
-        work = n_rows_x_features * n_outputs
-        if sigmoids:  # and a few transcendental functions per entry of Z, as ~32 multiply-adds
-            work += 32 * Y.size
-        n_threads = effective_n_threads(self.n_threads, work=work)
         objective = FusedLinearObjective(
-            X, Y, sample_weight, class_weight, n_threads=n_threads,
+            X, Y, sample_weight, class_weight, n_threads=self.n_threads,
             kind="sigmoids" if sigmoids else "softmax", **common,
         )  # fmt: skip
         return X, objective, classes
