@@ -33,9 +33,10 @@
 #
 # float32 X: the gemms run in float32 (sgemm) on one block at a time; the partial gradient
 # of a block (of a few blocks up to 256 rows when they are small) is then added into the
-# float64 chunk accumulator, so the sum over the rows is carried out in float64 beyond that. In step 2 the exps (expf_nonpos, about 1 float
-# ulp) and the gradient entries are computed in float, from float inputs; the row sums of
-# the exps, their logs and the loss are accumulated in float64.
+# float64 chunk accumulator, so the sum over the rows is carried out in float64 beyond that.
+# In step 2 the exps (expf_nonpos, about 1 float ulp) and the gradient entries are computed
+# in float, from float inputs; the row sums of the exps, their logs and the loss are
+# accumulated in float64.
 #
 # CSR X: the same structure, without BLAS: for a block of rows, Z_i from each row's
 # non-zeros (against W stored transposed, (d, n_out), for contiguous access), the loss and
@@ -339,12 +340,37 @@ cdef inline void add_column_sums(
             gint[k] += gsum[k]
 
 
+cdef inline floating *block_loss_gradient(
+    floating *z, const double *b, const floating *y, const double *sw, const double *cw,
+    const double *ts, const floating *ones, floating *g, floating *gsum, double *gint,
+    double *work, Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_classes, int kind,
+    const char *pf, Py_ssize_t pf_len, double *loss, double *comp,
+) noexcept nogil:
+    """Step 2 on a block of m rows, for every kind: the loss added to loss (+ comp), the
+    gradient class-major ((n_out, m): G_blk column-major, for the second gemm or the CSR
+    scatter), its column sums added to gint. Returns the buffer that holds the gradient: g,
+    or z's own buffer for a softmax over several outputs (block_multinomial leaves the
+    shifted logits in g). z (m, n_out), row-major: the raw predictions without b (NULL: in
+    z already). pf, pf_len: bytes to prefetch meanwhile (softmax only; NULL, 0: none).
+    gsum: n_out entries; work: 6 * m doubles.
+    """
+    if kind == KIND_SIGMOIDS:
+        block_sigmoids(z, b, y, sw, cw, g, gint, work, m, n_out, loss, comp)
+        return g
+    if kind != KIND_SOFTMAX or n_out == 1:
+        rows_loss_gradient(z, b, y, sw, cw, g, gint, m, n_out, n_classes, kind, loss, comp)
+        return g
+    loss[0] += block_multinomial(z, y, sw, cw, ts, b, g, z, work, m, n_out, pf, pf_len)
+    add_column_sums(z, ones, gsum, gint, m, n_out)
+    return z
+
+
 cdef double dense_chunk(
     const floating[:, ::1] X, const floating[:, ::1] Y, const double[::1] sw,
     const double[::1] cw, const double[::1] ts, const floating[:, ::1] coef_t,
-    const double[::1] intercept, const floating[::1] ones, floating *z, floating *g, double *work, floating *tmp,
-    double *acc, double *gint, Py_ssize_t r_start, Py_ssize_t r_stop, Py_ssize_t block_rows,
-    int kind,
+    const double[::1] intercept, const floating[::1] ones, floating *z, floating *g,
+    double *work, floating *tmp, double *acc, double *gint, Py_ssize_t r_start,
+    Py_ssize_t r_stop, Py_ssize_t block_rows, int kind,
 ) noexcept nogil:
     """Loss of rows [r_start, r_stop); their gradients added to acc (n_out, d) and gint.
 
@@ -375,26 +401,12 @@ cdef double dense_chunk(
         if r0 + m < X.shape[0]:  # the next block, even past the chunk: likely this
             pf_start = <const char *> &X[r0 + m, 0]  # thread's next (always with 1 thread)
             pf_len = min(m, X.shape[0] - r0 - m) * d * sizeof(floating)
-        if kind == KIND_SIGMOIDS:
-            block_sigmoids(
-                z, &intercept[0], &Y[r0, 0], &sw[r0], &cw[0], g, gint, work, m, n_out,
-                &loss, &comp,
-            )
-            gd = g
-        elif kind != KIND_SOFTMAX or n_out == 1:
-            rows_loss_gradient(
-                z, &intercept[0], &Y[r0, 0], &sw[r0], &cw[0], g, gint, m, n_out, n_classes,
-                kind, &loss, &comp,
-            )
-            gd = g
-        else:
-            # The gradient ends in z (class-major), g holding the shifted logits.
-            loss += block_multinomial(
-                z, &Y[r0, 0], &sw[r0], &cw[0], &ts[r0], &intercept[0], g, z, work, m, n_out,
-                pf_start, pf_len,
-            )
-            gd = z
-            add_column_sums(gd, &ones[0], gsum, gint, m, n_out)
+        # ts has one entry per row only for a softmax over several outputs (read there only).
+        gd = block_loss_gradient(
+            z, &intercept[0], &Y[r0, 0], &sw[r0], &cw[0], &ts[r0 if ts.shape[0] > 1 else 0],
+            &ones[0], g, gsum, gint, work, m, n_out, n_classes, kind, pf_start, pf_len,
+            &loss, &comp,
+        )
         # Row-major acc (n_out, d) is column-major (d, n_out) = X_blk^T @ G_blk, G_blk
         # column-major (m, n_out).
         if floating is double:
@@ -503,24 +515,11 @@ cdef double csr_chunk(
                 j = indices[p]
                 for k in range(n_out):
                     zr[k] += vf * coef_t[j, k]
-        # 2. Loss and gradient (the intercept is in z already).
-        if kind == KIND_SIGMOIDS:
-            block_sigmoids(
-                z, NULL, &Y[i0, 0], &sw[i0], &cw[0], g, gint, work, m, n_out, &loss, &comp
-            )
-            gd = g  # class-major (n_out, m)
-        elif kind != KIND_SOFTMAX or n_out == 1:
-            rows_loss_gradient(
-                z, NULL, &Y[i0, 0], &sw[i0], &cw[0], g, gint, m, n_out, n_classes, kind,
-                &loss, &comp,
-            )
-            gd = g  # class-major (n_out, m)
-        else:
-            loss += block_multinomial(
-                z, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0], NULL, g, z, work, m, n_out, NULL, 0
-            )
-            gd = z  # class-major (n_out, m)
-            add_column_sums(gd, &ones[0], gsum, gint, m, n_out)
+        # 2. Loss and gradient, class-major (the intercept is in z already).
+        gd = block_loss_gradient(
+            z, NULL, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0 if ts.shape[0] > 1 else 0], &ones[0],
+            g, gsum, gint, work, m, n_out, n_classes, kind, NULL, 0, &loss, &comp,
+        )
         # 3. acc[j, :] += x_ij * G_i (G_i gathered from its column-major block into gi).
         for ii in range(m):
             i = i0 + ii

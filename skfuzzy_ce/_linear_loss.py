@@ -5,6 +5,8 @@ The objective itself (raw predictions ``Z = X @ W.T + b``, a per-row loss, the s
 L-BFGS-B is ``[W.ravel(), b]``: the intercept last.
 """
 
+import os
+
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
@@ -27,8 +29,6 @@ def effective_n_threads(n_threads, work=None):
     """
     if n_threads is not None:
         return int(n_threads)
-    import os
-
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
