@@ -1,11 +1,14 @@
-"""Pieces shared by the soft-label classifiers: class weights and accuracy on soft targets."""
+"""Pieces shared by the soft-label classifiers: class weights, accuracy on soft targets,
+sparse coefficients."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics import accuracy_score
+from sklearn.utils.validation import check_is_fitted
 
 from ._targets import check_soft_targets
 
-__all__ = ["SoftClassifierMixin", "compute_soft_class_weight", "hard_labels_of"]
+__all__ = ["SoftClassifierMixin", "SparseCoefMixin", "compute_soft_class_weight", "hard_labels_of"]
 
 
 def compute_soft_class_weight(class_weight, classes, Y, sample_weight):
@@ -72,3 +75,35 @@ class SoftClassifierMixin:
         return accuracy_score(
             hard_labels_of(y, self.classes_), self.predict(X), sample_weight=sample_weight
         )
+
+
+class SparseCoefMixin:
+    """``sparsify`` / ``densify`` of ``coef_``, as scikit-learn's linear classifiers have."""
+
+    def sparsify(self):
+        """Store ``coef_`` as a CSR matrix (worth it with an L1 penalty: mostly zeros).
+
+        Predictions are unchanged; with many zeros, prediction on sparse X is faster and
+        the model smaller. :meth:`densify` undoes it.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        check_is_fitted(self)
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (the default after ``fit``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self

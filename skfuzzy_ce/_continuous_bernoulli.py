@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -16,7 +16,8 @@ from sklearn.utils.validation import (
 
 from ._cb_math import cb_mean_logit
 from ._fused_objective import FusedLinearObjective
-from ._linear_loss import minimize_lbfgs
+from ._objective import make_objective
+from ._solvers import SOLVERS, fit_linear
 
 __all__ = ["ContinuousBernoulliRegression"]
 
@@ -71,9 +72,10 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
 
     Binary cross-entropy on such targets is this likelihood without ``log C(lam)``; the
     normalizer changes the fit: the mean of the fitted distribution is not ``lam``. The
-    estimator minimizes, with L-BFGS-B::
+    estimator minimizes, under the elastic net of ``SoftLabelLogisticRegression``::
 
-        sum_i s_i * -log p(y_i | lam_i) / S + ||w||^2 / (2 * C * S),   S = sum_i s_i
+        sum_i s_i * -log p(y_i | lam_i) / S + r(w) / (C * S),   S = sum_i s_i,
+        r(w) = (1 - l1_ratio) * ||w||^2 / 2 + l1_ratio * ||w||_1
 
     A generalized linear model (an exponential family with natural parameter ``X @ w + b``):
     the gradient of each term with respect to the logit is ``s_i * (mean_i - y_i)``. The loss
@@ -84,14 +86,23 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     C : float, default=1.0
-        Inverse of the L2 regularization strength (``np.inf``: no penalty). The intercept is
+        Inverse of the regularization strength (``np.inf``: no penalty). The intercept is
         not penalized.
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing: 0 is the L2 penalty, 1 the L1 penalty (exact zeros in
+        ``coef_``). ``l1_ratio > 0`` needs ``solver="newton-cd"`` (what ``"auto"`` picks).
     fit_intercept : bool, default=True
         Whether to fit an intercept.
+    solver : {"auto", "lbfgs", "newton-cholesky", "newton-cd"}, default="auto"
+        As in :class:`SoftLabelLogisticRegression`: ``"auto"`` is ``"lbfgs"`` for
+        ``l1_ratio=0``, else ``"newton-cd"``; ``"newton-cholesky"`` takes exact Newton
+        steps (a few iterations on badly scaled features).
     max_iter : int, default=100
-        Maximum number of L-BFGS-B iterations.
+        Maximum number of solver iterations.
     tol : float, default=1e-4
-        L-BFGS-B stops when the largest projected gradient entry is below ``tol``.
+        The fit has converged when the largest entry of the projected gradient (with L1:
+        of the minimum-norm subgradient) is at most ``tol``; otherwise a
+        ``ConvergenceWarning`` says so.
     n_threads : int, default=None
         OpenMP threads of the loss kernel; ``None`` uses every available core (capped by
         ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
@@ -102,11 +113,11 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Coefficients of the logit of ``lam``.
+        Coefficients of the logit of ``lam``, in X's precision.
     intercept_ : float
-        Intercept of the logit (0.0 when ``fit_intercept=False``).
+        Intercept of the logit (0.0 when ``fit_intercept=False``), in X's precision.
     n_iter_ : int
-        Number of L-BFGS-B iterations.
+        Number of solver iterations.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -136,7 +147,9 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", *SOLVERS})],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
@@ -144,10 +157,21 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
     }
 
     def __init__(
-        self, *, C=1.0, fit_intercept=True, max_iter=100, tol=1e-4, n_threads=None, verbose=0
+        self,
+        *,
+        C=1.0,
+        l1_ratio=0.0,
+        fit_intercept=True,
+        solver="auto",
+        max_iter=100,
+        tol=1e-4,
+        n_threads=None,
+        verbose=0,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.n_threads = n_threads
@@ -158,8 +182,8 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    def _make_objective(self, X, y, sample_weight):
-        """Validate the data and build the (loss, grad) objective: ``(X, objective)``."""
+    def _make_data_term(self, X, y, sample_weight):
+        """Validate the data and build the in-memory data term: ``(X, data, sw_sum)``."""
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=True
         )
@@ -169,23 +193,25 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         sw_sum = float(sample_weight.sum())  # > 0: _check_sample_weight refuses all zeros
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
-        objective = FusedLinearObjective(
+        data = FusedLinearObjective(
             X,
             np.ascontiguousarray(y, dtype=X.dtype).reshape(-1, 1),
             sample_weight,
             np.ones(1),
             n_outputs=1,
             fit_intercept=self.fit_intercept,
-            l2_reg_strength=l2,
-            sw_sum=sw_sum,
             n_threads=self.n_threads,
             kind="continuous_bernoulli",
         )
-        return X, objective
+        return X, data, sw_sum
+
+    def _make_objective(self, X, y, sample_weight):
+        """``(X, objective)``: the penalized objective that :meth:`fit` minimizes."""
+        X, data, sw_sum = self._make_data_term(X, y, sample_weight)
+        return X, make_objective(data, sw_sum, C=self.C, l1_ratio=self.l1_ratio)
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by maximum likelihood (L2-penalized).
+        """Fit the model by (penalized) maximum likelihood.
 
         Parameters
         ----------
@@ -202,26 +228,21 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         self._validate_params()
-        X, objective = self._make_objective(X, y, sample_weight)
-        w0 = np.zeros(objective.n_params, dtype=np.float64)
-        w, n_iter, _ = minimize_lbfgs(
-            objective,
-            w0,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-            solver_name="cb-lbfgs",
-        )
-        coef, intercept = objective.split(w)
-        self.coef_ = coef[0].copy()
-        self.intercept_ = float(intercept[0]) if intercept is not None else 0.0
+        X, data, sw_sum = self._make_data_term(X, y, sample_weight)
+        w, n_iter = fit_linear(
+            data, sw_sum, C=self.C, l1_ratio=self.l1_ratio, solver=self.solver,
+            max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
+        )  # fmt: skip
+        coef, intercept = data.split(w)
+        self.coef_ = coef[0].astype(X.dtype)
+        self.intercept_ = X.dtype.type(intercept[0] if intercept is not None else 0.0)
         self.n_iter_ = int(n_iter)
         return self
 
     def _linear_predictor(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        return np.asarray(X @ self.coef_, dtype=np.float64) + self.intercept_
+        return X @ self.coef_ + self.intercept_
 
     def predict(self, X):
         """Mean of the fitted continuous Bernoulli, ``E[y | X]`` (not ``lam``).
@@ -235,7 +256,8 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         y_mean : ndarray of shape (n_samples,)
             Values in [0, 1], between ``lam`` and 1/2.
         """
-        return cb_mean_logit(self._linear_predictor(X))
+        eta = self._linear_predictor(X)
+        return cb_mean_logit(eta).astype(eta.dtype, copy=False)  # computed in float64
 
     def predict_lambda(self, X):
         """Parameter ``lam = sigmoid(X @ coef_ + intercept_)`` of the fitted distribution.

@@ -1,19 +1,16 @@
-"""The objective of every linear model of the package, evaluated in one blocked pass over X.
+"""The data term of every linear model of the package, evaluated in one blocked pass over X.
 
 A linear model here has raw predictions ``Z = X @ W.T + b`` (``W`` of shape
-``(n_outputs, n_features)``) and a per-row loss of ``Z``. :class:`FusedLinearObjective` is a
-callable ``w -> (loss, grad)`` for L-BFGS-B (``w = [W.ravel(), b]``, the intercept last),
-scaled as scikit-learn scales it::
-
-    f(W, b) = sum_i loss_i(Z_i) / S + ||W||^2 / (2 * C * S)
-
-where ``S`` is the sum of the effective sample weights, so that ``tol`` and ``max_iter``
-mean what they mean in ``LogisticRegression``. It computes the raw predictions, the per-row
-loss and gradient, and ``G.T @ X`` block by block in the compiled kernels of ``_fused`` (see
-that file for the algorithm): X is read once per evaluation, and no ``(n_samples,
-n_outputs)`` array is made. Its result does not depend on
-the number of threads: the work is split into chunks by the problem's shape alone and the
-chunks are added in a fixed order.
+``(n_outputs, n_features)``) and a per-row loss of ``Z``. :class:`FusedLinearObjective` holds
+the rows in memory and computes the data term ``sum_i s_i loss_i(Z_i)`` (unscaled, no
+penalty: :class:`~skfuzzy_ce._objective.PenalizedObjective` adds those) of a parameter
+vector ``w = [W.ravel(), b]`` (the intercept last): its value and gradient, its Hessian, the
+per-row curvature, and X by columns for coordinate descent. The raw predictions, the per-row
+loss and gradient, and ``G.T @ X`` are computed block by block in the compiled kernels of
+``_fused`` (see that file for the algorithm): X is read once per evaluation, and no
+``(n_samples, n_outputs)`` array is made. Its result does not depend on the number of
+threads: the work is split into chunks by the problem's shape alone and the chunks are added
+in a fixed order.
 """
 
 import os
@@ -100,7 +97,7 @@ def _n_chunks(n_units, acc_size):
 
 
 class FusedLinearObjective:
-    """``(loss, gradient)`` of a linear model's loss for L-BFGS-B, in one pass over X.
+    """The data term ``sum_i s_i loss_i(Z_i)`` of a linear model on rows held in memory.
 
     Parameters
     ----------
@@ -118,10 +115,6 @@ class FusedLinearObjective:
         ``"softmax"``: 1 (single logit, exactly two classes) or ``n_classes``. The other
         kinds: ``n_classes``.
     fit_intercept : bool
-    l2_reg_strength : float
-        Coefficient of ``||W||^2 / 2`` (already divided by ``sw_sum``).
-    sw_sum : float
-        Normalizer of the data term.
     n_threads : int or None
         OpenMP threads of the kernel; ``None``: as many as the work of one evaluation
         keeps busy, up to every available core (see ``effective_n_threads``).
@@ -143,8 +136,6 @@ class FusedLinearObjective:
         *,
         n_outputs,
         fit_intercept,
-        l2_reg_strength,
-        sw_sum,
         n_threads=1,
         block_rows=None,
         kind="softmax",
@@ -172,8 +163,6 @@ class FusedLinearObjective:
         self.class_weight = class_weight
         self.n_outputs = n_outputs
         self.fit_intercept = fit_intercept
-        self.l2_reg_strength = float(l2_reg_strength)
-        self.sw_sum = float(sw_sum)
         # Work of one evaluation, in multiply-adds: the two products with X, plus a few
         # transcendental functions per entry of Z (about 32 multiply-adds) for the kinds whose
         # row math is per entry rather than per row.
@@ -181,6 +170,7 @@ class FusedLinearObjective:
         if kind != "softmax":
             work += 32 * n_samples * n_outputs
         self.n_threads = effective_n_threads(n_threads, work=work)
+        self.n_samples = n_samples
         self.n_features = n_features
         self.n_coef = n_outputs * n_features
         self.n_params = self.n_coef + (n_outputs if fit_intercept else 0)
@@ -222,8 +212,7 @@ class FusedLinearObjective:
         self._chunk_loss = np.empty(self.n_chunks, dtype=np.float64)
         self._acc = np.empty(self.n_coef, dtype=np.float64)
         self._gint = np.empty(n_outputs, dtype=np.float64)
-        self.last_w = None
-        self.last_grad = None
+        self._columns = None
 
     def split(self, w):
         """Views of ``w`` as (coef of shape (n_outputs, n_features), intercept or None)."""
@@ -260,28 +249,33 @@ class FusedLinearObjective:
             loss += float(value)
         return loss
 
-    def __call__(self, w):
-        """Objective value and gradient at ``w`` (float64 array of shape (n_params,))."""
+    def loss_gradient(self, w):
+        """Data term and its gradient at ``w`` (float64 array of shape (n_params,))."""
         coef, intercept = self.split(w)
         self._coef[...] = coef.T
         if intercept is not None:
             self._intercept[...] = intercept
-        data_loss = self._run_kernel()
-
-        inv_s = 1.0 / self.sw_sum
-        l2 = self.l2_reg_strength
-        flat_coef = w[: self.n_coef]
-        loss = data_loss * inv_s + 0.5 * l2 * float(flat_coef @ flat_coef)
-        grad = np.empty_like(w)
-        gc = grad[: self.n_coef].reshape(self.n_outputs, self.n_features)
+        loss = self._run_kernel()
+        grad = np.empty(self.n_params, dtype=np.float64)
         acc = self._acc.reshape(
             (self.n_features, self.n_outputs) if self._sparse else (self.n_outputs, self.n_features)
         )
-        np.multiply(acc.T if self._sparse else acc, inv_s, out=gc)
-        if l2:
-            gc += l2 * coef
+        grad[: self.n_coef].reshape(self.n_outputs, self.n_features)[...] = (
+            acc.T if self._sparse else acc
+        )
         if self.fit_intercept:
-            grad[self.n_coef :] = self._gint * inv_s
-        self.last_w = w
-        self.last_grad = grad
+            grad[self.n_coef :] = self._gint
         return loss, grad
+
+    def columns(self):
+        """X by columns, for coordinate descent: ``(X_fortran,)`` for dense X, ``(data,
+        indices, indptr)`` of its CSC form for sparse X. Made on the first call (a copy
+        of X, in X's precision), then kept."""
+        if self._columns is None:
+            if self._sparse:
+                csc = self.X.tocsc()
+                csc.sort_indices()
+                self._columns = (csc.data, csc.indices, csc.indptr)
+            else:
+                self._columns = (np.asfortranarray(self.X),)
+        return self._columns

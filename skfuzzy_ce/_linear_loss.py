@@ -1,17 +1,14 @@
-"""The L-BFGS-B driver of the linear models, and their thread settings.
+"""Thread settings of the linear models' kernels: OpenMP threads, BLAS held to one thread.
 
-The objective itself (raw predictions ``Z = X @ W.T + b``, a per-row loss, the scaling) is
-:class:`~skfuzzy_ce._fused_objective.FusedLinearObjective`. The parameter vector handed to
-L-BFGS-B is ``[W.ravel(), b]``: the intercept last.
+(The solvers are in :mod:`skfuzzy_ce._solvers`, the data term in
+:mod:`skfuzzy_ce._fused_objective`.)
 """
 
 import os
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["minimize_lbfgs", "effective_n_threads", "blas_single_thread"]
+__all__ = ["effective_n_threads", "blas_single_thread"]
 
 
 # Multiply-adds (rows x features x outputs) per evaluation below which one more thread costs
@@ -59,55 +56,3 @@ def blas_single_thread():
 
         _BLAS = ThreadpoolController().select(user_api="blas")
     return _BLAS.limit(limits=1)
-
-
-def minimize_lbfgs(objective, w0, *, max_iter, tol, verbose=0, solver_name="lbfgs"):
-    """Run scipy's L-BFGS-B with scikit-learn's ``LogisticRegression`` options.
-
-    Returns ``(w, n_iter, result)``. A ``ConvergenceWarning`` is emitted when L-BFGS-B
-    stops without converging.
-    """
-    callback = None
-    if verbose:
-
-        def callback(intermediate_result):
-            callback.k += 1
-            x = intermediate_result.x
-            if objective.last_w is not None and np.array_equal(objective.last_w, x):
-                g = objective.last_grad
-            else:
-                g = objective(x)[1]
-            print(
-                f"[{solver_name}] iteration {callback.k:4d}  objective {intermediate_result.fun:.10g}"
-                f"  |grad|_inf {np.max(np.abs(g)) if g.size else 0.0:.4g}",
-                flush=True,
-            )
-
-        callback.k = 0
-
-    with blas_single_thread():
-        result = minimize(
-            objective,
-            w0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={
-                "maxiter": max_iter,
-                "maxls": 50,
-                "gtol": tol,
-                "ftol": 64 * np.finfo(float).eps,
-            },
-        )
-    n_iter = min(result.nit, max_iter)
-    if result.status != 0:
-        import warnings
-
-        warnings.warn(
-            f"L-BFGS-B failed to converge after {n_iter} iteration(s) (status={result.status}: "
-            f"{result.message}). Increase max_iter, scale the data (e.g. StandardScaler), or "
-            "increase regularization (smaller C).",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    return result.x, n_iter, result

@@ -8,11 +8,13 @@ from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._base import SoftClassifierMixin, compute_soft_class_weight
+from ._base import SoftClassifierMixin, SparseCoefMixin, compute_soft_class_weight
 from ._fused_objective import FusedLinearObjective
-from ._linear_loss import minimize_lbfgs
+from ._objective import make_objective
+from ._solvers import SOLVERS, fit_linear
 from ._targets import check_soft_targets
 
 __all__ = ["SoftLabelLogisticRegression"]
@@ -26,20 +28,23 @@ def _is_label_vector(y):
 
 def _log1pexp(x):
     """log(1 + exp(x)), split by sign so that huge |x| neither overflows nor loses digits."""
-    out = np.empty_like(x, dtype=np.float64)
+    out = np.empty_like(x)
     pos = x > 0
     out[pos] = x[pos] + np.log1p(np.exp(-x[pos]))
     out[~pos] = np.log1p(np.exp(x[~pos]))
     return out
 
 
-class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator):
+class SoftLabelLogisticRegression(
+    SoftClassifierMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator
+):
     """Logistic regression fitted on soft labels (probability targets) by cross-entropy.
 
-    Minimizes, with L-BFGS-B, the cross-entropy between the targets ``Y`` and the model's
-    probabilities ``p = softmax(X @ W.T + b)``::
+    Minimizes the cross-entropy between the targets ``Y`` and the model's probabilities
+    ``p = softmax(X @ W.T + b)`` under an elastic-net penalty::
 
-        sum_i s_i * sum_k cw_k * Y_ik * (-log p_ik) / S + ||W||^2 / (2 * C * S)
+        sum_i s_i * sum_k cw_k * Y_ik * (-log p_ik) / S + r(W) / (C * S),
+        r(W) = (1 - l1_ratio) * ||W||^2 / 2 + l1_ratio * ||W||_1
 
     scaled as scikit-learn's ``LogisticRegression`` scales it (``S`` is the sum of the
     effective sample weights), so that on hard labels both give the same model. With two
@@ -47,9 +52,10 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     result is the ``LogisticRegression`` fitted on the duplicated data set where each row
     appears once per class with weight ``s_i * Y_ik``, without making that data set.
 
-    The loss and its gradient are computed by compiled Cython kernels (float32 and float64,
-    OpenMP threads) in one pass over X, block by block; on dense X, ``X @ W.T`` and
-    ``G.T @ X`` use BLAS on each block.
+    The loss, its gradient and its Hessian are computed by compiled Cython kernels (float32
+    and float64, OpenMP threads) in one pass over X, block by block; on dense X, ``X @ W.T``
+    and ``G.T @ X`` use BLAS on each block. Convergence is checked after every fit: a solver
+    that stopped with the optimality measure above ``tol`` emits a ``ConvergenceWarning``.
 
     Parameters
     ----------
@@ -62,8 +68,12 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         classes the two problems mirror each other and a single logit is fitted, as with
         ``"cross_entropy"``.
     C : float, default=1.0
-        Inverse of the L2 regularization strength (``np.inf``: no penalty). The intercept is
+        Inverse of the regularization strength (``np.inf``: no penalty). The intercept is
         not penalized.
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing: 0 is the L2 penalty, 1 the L1 penalty (exact zeros in
+        ``coef_``), in between both, as glmnet's ``alpha`` and scikit-learn's ``l1_ratio``.
+        ``l1_ratio > 0`` needs ``solver="newton-cd"`` (what ``"auto"`` picks).
     fit_intercept : bool, default=True
         Whether to fit an intercept per output.
     class_weight : dict, "balanced" or None, default=None
@@ -72,10 +82,23 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         ``sum(s) / (n_classes * sum_i s_i * Y_ik)``.
     label_smoothing : float in [0, 1], default=0.0
         Targets become ``(1 - label_smoothing) * Y + label_smoothing / n_classes``.
+    solver : {"auto", "lbfgs", "newton-cholesky", "newton-cd"}, default="auto"
+        ``"lbfgs"``: scipy's L-BFGS-B (``l1_ratio=0`` only). ``"newton-cholesky"``: Newton
+        steps with the exact Hessian, solved by Cholesky (``l1_ratio=0`` only): a few
+        iterations whatever the scaling of the features, each costing about
+        ``n_samples * (n_features * n_outputs)**2 / 2`` multiply-adds, so for
+        ``n_samples`` much larger than ``n_features * n_outputs``. ``"newton-cd"``:
+        proximal Newton, the quadratic model minimized by coordinate descent over the
+        columns of X (any ``l1_ratio``; sparse high-dimensional X without forming a
+        ``(n_features * n_outputs)**2`` matrix; keeps a column-ordered copy of X during
+        the fit). ``"auto"``: ``"lbfgs"`` for ``l1_ratio=0``, else ``"newton-cd"``.
     max_iter : int, default=100
-        Maximum number of L-BFGS-B iterations.
+        Maximum number of solver iterations (L-BFGS-B iterations, or Newton steps).
     tol : float, default=1e-4
-        L-BFGS-B stops when the largest projected gradient entry is below ``tol``.
+        The fit has converged when the largest entry of the projected gradient (with L1:
+        of the minimum-norm subgradient) of the objective above is at most ``tol``;
+        newton-cholesky also asks half the squared Newton decrement to be below ``tol``,
+        as scikit-learn does.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same shapes.
     n_threads : int, default=None
@@ -94,11 +117,13 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Coefficients; one row for two classes with ``loss="cross_entropy"``.
+        Coefficients; one row for two classes with ``loss="cross_entropy"``. In X's
+        precision (float32 for float32 X). A CSR matrix after :meth:`sparsify`.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (zeros when ``fit_intercept=False``).
+        Intercepts (zeros when ``fit_intercept=False``). For a softmax over several
+        classes they sum to 0 (adding one constant to all changes no prediction).
     n_iter_ : ndarray of shape (1,)
-        Number of L-BFGS-B iterations.
+        Number of solver iterations.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -125,9 +150,11 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     _parameter_constraints = {
         "loss": [StrOptions({"cross_entropy", "binary_cross_entropy"})],
         "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="both")],
+        "solver": [StrOptions({"auto", *SOLVERS})],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
@@ -141,9 +168,11 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         *,
         loss="cross_entropy",
         C=1.0,
+        l1_ratio=0.0,
         fit_intercept=True,
         class_weight=None,
         label_smoothing=0.0,
+        solver="auto",
         max_iter=100,
         tol=1e-4,
         warm_start=False,
@@ -153,9 +182,11 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
     ):
         self.loss = loss
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
@@ -170,8 +201,13 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         return tags
 
     # ------------------------------------------------------------------ fitting
-    def _make_objective(self, X, y, sample_weight, reset):
-        """Validate the data and build the (loss, grad) objective: ``(X, objective, classes)``."""
+    def _make_data_term(self, X, y, sample_weight, reset):
+        """Validate the data and build the in-memory data term.
+
+        Returns ``(X, data, sw_sum, classes)``: ``sw_sum`` is ``S``, the normalizer of the
+        objective (the total effective weight, as scikit-learn computes it after class
+        weighting).
+        """
         if y is None:
             check_soft_targets(y)  # raises the "requires y" error
         X = validate_data(
@@ -193,7 +229,6 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
         class_weight = compute_soft_class_weight(self.class_weight, classes, Y, sample_weight)
 
-        # S: total effective weight, as scikit-learn computes it after class weighting.
         if multilabel:
             sw_sum = float(sample_weight.sum())
         else:
@@ -209,16 +244,47 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             # One-vs-rest on labels: each row weighs s_i * cw_(its class) in every problem.
             sample_weight = sample_weight * (Y @ class_weight)
             class_weight = np.ones_like(class_weight)
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
-        common = dict(
-            n_outputs=n_outputs, fit_intercept=self.fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum
-        )
         # One blocked pass over X per evaluation (issue 7).
-        objective = FusedLinearObjective(
-            X, Y, sample_weight, class_weight, n_threads=self.n_threads,
-            kind="sigmoids" if sigmoids else "softmax", **common,
+        data = FusedLinearObjective(
+            X, Y, sample_weight, class_weight, n_outputs=n_outputs,
+            fit_intercept=self.fit_intercept, n_threads=self.n_threads,
+            kind="sigmoids" if sigmoids else "softmax",
         )  # fmt: skip
-        return X, objective, classes
+        return X, data, sw_sum, classes
+
+    def _make_objective(self, X, y, sample_weight, reset):
+        """``(X, objective, classes)``: the penalized objective that :meth:`fit` minimizes."""
+        X, data, sw_sum, classes = self._make_data_term(X, y, sample_weight, reset)
+        return X, make_objective(data, sw_sum, C=self.C, l1_ratio=self.l1_ratio), classes
+
+    def _initial_w(self, data):
+        """Zeros, or the previous solution with ``warm_start`` and the same shapes."""
+        w0 = np.zeros(data.n_params, dtype=np.float64)
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and self.coef_.shape == (data.n_outputs, data.n_features)
+        ):
+            coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+            w0[: data.n_coef] = coef.ravel()
+            if self.fit_intercept:
+                w0[data.n_coef :] = self.intercept_
+        return w0
+
+    def _set_fitted(self, data, w, n_iter, classes, y, dtype):
+        """The fitted attributes from the solution ``w`` (in X's precision ``dtype``)."""
+        coef, intercept = data.split(w)
+        self.classes_ = classes
+        # Multi-label outputs (indicator matrix) only when fitted on an (n, K) target matrix.
+        self._multilabel = self.loss == "binary_cross_entropy" and not _is_label_vector(y)
+        self.coef_ = coef.astype(dtype, copy=True)
+        self.intercept_ = (
+            intercept.astype(dtype, copy=True)
+            if intercept is not None
+            else np.zeros(data.n_outputs, dtype=dtype)
+        )
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        return self
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model on hard or soft labels.
@@ -240,31 +306,13 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             Fitted estimator.
         """
         self._validate_params()
-        X, objective, classes = self._make_objective(X, y, sample_weight, reset=True)
-        n_outputs, n_features = objective.n_outputs, objective.n_features
-        w0 = np.zeros(objective.n_params, dtype=np.float64)
-        if (
-            self.warm_start
-            and hasattr(self, "coef_")
-            and self.coef_.shape == (n_outputs, n_features)
-        ):
-            w0[: objective.n_coef] = self.coef_.ravel()
-            if self.fit_intercept:
-                w0[objective.n_coef :] = self.intercept_
-
-        w, n_iter, _ = minimize_lbfgs(
-            objective, w0, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose
-        )
-        coef, intercept = objective.split(w)
-        self.classes_ = classes
-        # Multi-label outputs (indicator matrix) only when fitted on an (n, K) target matrix.
-        self._multilabel = self.loss == "binary_cross_entropy" and not _is_label_vector(y)
-        self.coef_ = coef.copy()
-        self.intercept_ = (
-            intercept.copy() if intercept is not None else np.zeros(n_outputs, dtype=np.float64)
-        )
-        self.n_iter_ = np.array([n_iter], dtype=np.int32)
-        return self
+        X, data, sw_sum, classes = self._make_data_term(X, y, sample_weight, reset=True)
+        w, n_iter = fit_linear(
+            data, sw_sum, C=self.C, l1_ratio=self.l1_ratio, solver=self.solver,
+            max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
+            w0=self._initial_w(data),
+        )  # fmt: skip
+        return self._set_fitted(data, w, n_iter, classes, y, X.dtype)
 
     # --------------------------------------------------------------- prediction
     def decision_function(self, X):
@@ -277,14 +325,12 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            1-D for the single-logit binary case, as in scikit-learn.
+            1-D for the single-logit binary case, as in scikit-learn. float32 for float32
+            X and a model fitted on float32 X.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        scores = X @ self.coef_.T + self.intercept_
-        if sp.issparse(scores):  # pragma: no cover - X @ dense is dense
-            scores = scores.toarray()
-        scores = np.asarray(scores, dtype=np.float64)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 and not self._multilabel else scores
 
     def predict_proba(self, X):

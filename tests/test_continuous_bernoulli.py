@@ -224,8 +224,9 @@ def test_dense_sparse_float32_and_threads_agree():
     X, y, _, _ = _simulate(n=2000, seed=3)
     X[np.abs(X) < 0.5] = 0.0
     ref = ContinuousBernoulliRegression(C=10.0, tol=1e-10, n_threads=1).fit(X, y)
-    for Xv, rtol in ((sp.csr_matrix(X), 1e-8), (X.astype(np.float32), 1e-3)):
-        reg = ContinuousBernoulliRegression(C=10.0, tol=1e-10, n_threads=2).fit(Xv, y)
+    # float32 X: a gradient computed in float32 has a rounding floor far above 1e-10.
+    for Xv, rtol, tol in ((sp.csr_matrix(X), 1e-8, 1e-10), (X.astype(np.float32), 1e-3, 1e-5)):
+        reg = ContinuousBernoulliRegression(C=10.0, tol=tol, n_threads=2).fit(Xv, y)
         assert_allclose(reg.coef_, ref.coef_, rtol=rtol)
         assert_allclose(reg.predict(Xv), ref.predict(X), rtol=rtol)
 
@@ -309,7 +310,9 @@ class _CBOnAnyTarget(ContinuousBernoulliRegression):
         return super().score(X, _to_unit_interval(y), sample_weight)
 
 
-@parametrize_with_checks([_CBOnAnyTarget()])
+@parametrize_with_checks(
+    [_CBOnAnyTarget(), _CBOnAnyTarget(solver="newton-cholesky"), _CBOnAnyTarget(l1_ratio=0.5)]
+)
 def test_sklearn_checks_on_unit_interval_targets(estimator, check):
     check(estimator)
 

@@ -16,6 +16,7 @@ from skfuzzy_ce._fused_objective import (
     block_rows_for_cache,
     cache_size_bytes,
 )
+from skfuzzy_ce._objective import make_objective
 
 # (kind, number of target columns): a single logit, a softmax, sigmoids, continuous Bernoulli.
 CASES = [("softmax", 2), ("softmax", 4), ("sigmoids", 4), ("continuous_bernoulli", 1)]
@@ -103,12 +104,14 @@ def objectives(
     K = Y.shape[1]
     n_out = 1 if (K == 2 and kind == "softmax") else K
     sw_sum = float(sw @ (Y @ cw)) if kind == "softmax" else float(sw.sum())
-    common = dict(n_outputs=n_out, fit_intercept=fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum)
-    ref = NumpyObjective(X, Y, sw, cw, kind=kind, **common)
-    fused = FusedLinearObjective(
+    common = dict(n_outputs=n_out, fit_intercept=fit_intercept)
+    ref = NumpyObjective(X, Y, sw, cw, kind=kind, l2_reg_strength=l2, sw_sum=sw_sum, **common)
+    data = FusedLinearObjective(
         X, Y, sw, cw, n_threads=n_threads, block_rows=block_rows, kind=kind, **common
     )
-    return ref, fused
+    # The data term under an L2 penalty of strength l2 (C = 1 / (l2 S)), scaled by 1 / S.
+    C = np.inf if l2 == 0 else 1.0 / (l2 * sw_sum)
+    return ref, make_objective(data, sw_sum, C=C, l1_ratio=0.0)
 
 
 def random_w(obj, seed=1, scale=0.5):
@@ -130,7 +133,6 @@ def test_equals_numpy_reference_float64(sparse, kind, K, fit_intercept, n_thread
     loss, grad = fused(w)
     assert_allclose(loss, loss_ref, rtol=1e-10)
     assert_allclose(grad, grad_ref, rtol=1e-10, atol=1e-12 * np.abs(grad_ref).max())
-    assert fused.last_w is w and fused.last_grad is grad
     coef, intercept = fused.split(w)
     assert coef.shape == (fused.n_outputs, 13)
     assert (intercept is None) == (not fit_intercept)
@@ -164,7 +166,7 @@ def test_independent_of_thread_count_and_repeatable(sparse, kind, K):
     results = []
     for n_threads in [1, 2, 3, 2]:
         _, fused = objectives(X, Y, sw, cw, n_threads=n_threads, block_rows=24, kind=kind)
-        assert fused.n_chunks > 1
+        assert fused.data.n_chunks > 1
         w = random_w(fused)
         results.append(fused(w))
         results.append(fused(w))
@@ -180,7 +182,7 @@ def test_block_size_changes_rounding_only(block_rows):
     w = random_w(ref)
     assert_allclose(fused(w)[0], ref(w)[0], rtol=1e-12)
     assert_allclose(fused(w)[1], ref(w)[1], rtol=1e-10, atol=1e-14)
-    assert 1 <= fused.block_rows <= 301
+    assert 1 <= fused.data.block_rows <= 301
 
 
 def test_against_formula_and_finite_differences():
@@ -258,7 +260,7 @@ def test_csr_int64_indices_and_tiny_problems():
     # One row, one feature: a single block and a single chunk.
     X1, Y1, sw1, cw1 = make_problem(1, 1, 3)
     ref, fused = objectives(X1, Y1, sw1, cw1, n_threads=2)
-    assert fused.n_chunks == 1 and fused.block_rows == 1
+    assert fused.data.n_chunks == 1 and fused.data.block_rows == 1
     w = random_w(ref)
     assert_allclose(fused(w)[1], ref(w)[1], rtol=1e-10, atol=1e-14)
 
@@ -266,9 +268,7 @@ def test_csr_int64_indices_and_tiny_problems():
 def test_bad_n_outputs():
     X, Y, sw, cw = make_problem(10, 2, 3)
     with pytest.raises(ValueError, match="n_outputs=1 does not fit 3 classes"):
-        FusedLinearObjective(
-            X, Y, sw, cw, n_outputs=1, fit_intercept=True, l2_reg_strength=0.0, sw_sum=1.0
-        )
+        FusedLinearObjective(X, Y, sw, cw, n_outputs=1, fit_intercept=True)
 
 
 def test_cache_and_block_size_helpers():
@@ -341,7 +341,7 @@ def test_estimator_uses_fused_objective_and_thread_count_is_invisible(K):
     X, Y, sw, _ = make_problem(400, 5, K, seed=8)
     clf = SoftLabelLogisticRegression(n_threads=1)
     _, objective, _ = clf._make_objective(X, Y, sw, reset=True)
-    assert isinstance(objective, FusedLinearObjective)
+    assert isinstance(objective.data, FusedLinearObjective)
     fits = [SoftLabelLogisticRegression(n_threads=t).fit(X, Y, sample_weight=sw) for t in (1, 2)]
     assert_array_equal(fits[0].coef_, fits[1].coef_)
     assert_array_equal(fits[0].intercept_, fits[1].intercept_)
@@ -364,7 +364,7 @@ def test_dense_and_csr_agree(kind, K, dtype):
 
 def test_bad_kind_and_outputs():
     X, Y, sw, cw = make_problem(10, 2, 3)
-    common = dict(fit_intercept=True, l2_reg_strength=0.0, sw_sum=1.0)
+    common = dict(fit_intercept=True)
     with pytest.raises(ValueError, match="kind='tanh'"):
         FusedLinearObjective(X, Y, sw, cw, n_outputs=3, kind="tanh", **common)
     with pytest.raises(ValueError, match="one output per target column"):
@@ -380,7 +380,7 @@ def test_bce_and_cb_estimators_use_fused_objective_and_threads_are_invisible():
     _, objective, _ = SoftLabelLogisticRegression(loss="binary_cross_entropy")._make_objective(
         X, Y, sw, reset=True
     )
-    assert isinstance(objective, FusedLinearObjective) and objective.kind == "sigmoids"
+    assert isinstance(objective.data, FusedLinearObjective) and objective.data.kind == "sigmoids"
     fits = [
         SoftLabelLogisticRegression(loss="binary_cross_entropy", n_threads=t).fit(X, Y, sw)
         for t in (1, 2)
@@ -389,8 +389,8 @@ def test_bce_and_cb_estimators_use_fused_objective_and_threads_are_invisible():
     assert_array_equal(fits[0].intercept_, fits[1].intercept_)
     y = Y[:, 0]
     _, objective = ContinuousBernoulliRegression()._make_objective(X, y, sw)
-    assert isinstance(objective, FusedLinearObjective)
-    assert objective.kind == "continuous_bernoulli"
+    assert isinstance(objective.data, FusedLinearObjective)
+    assert objective.data.kind == "continuous_bernoulli"
     fits = [ContinuousBernoulliRegression(n_threads=t).fit(X, y, sw) for t in (1, 2)]
     assert_array_equal(fits[0].coef_, fits[1].coef_)
     assert fits[0].intercept_ == fits[1].intercept_

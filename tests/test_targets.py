@@ -135,8 +135,8 @@ def test_counts_weighted_fit_is_the_multinomial_likelihood_of_votes():
     counts = rng.randint(0, 4, size=(40, 3))
     counts[counts.sum(axis=1) == 0, 0] = 1
     Y, w = soft_labels_from_counts(counts)
-    soft = SoftLabelLogisticRegression(tol=1e-10, max_iter=1000).fit(X, Y, sample_weight=w)
+    soft = SoftLabelLogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, Y, sample_weight=w)
     rows = np.repeat(np.arange(40), counts.sum(axis=1))
     labels = np.concatenate([np.repeat(np.arange(3), c) for c in counts])
-    hard = SoftLabelLogisticRegression(tol=1e-10, max_iter=1000).fit(X[rows], labels)
+    hard = SoftLabelLogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X[rows], labels)
     np.testing.assert_allclose(soft.coef_, hard.coef_, rtol=1e-6, atol=1e-8)

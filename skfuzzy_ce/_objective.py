@@ -1,0 +1,124 @@
+"""The objective a solver minimizes: a data term plus a penalty, scaled as scikit-learn scales it.
+
+    F(w) = data(w) / S + penalty(w),   w = [W.ravel(), b]
+
+``data`` is any object with the data-term protocol below: the in-memory
+:class:`~skfuzzy_ce._fused_objective.FusedLinearObjective`, or one that sums the same
+quantities over chunks held elsewhere (dask workers). The solvers of
+:mod:`skfuzzy_ce._solvers` see only :class:`PenalizedObjective`, so a data term plugs into
+every solver and penalty without either knowing where the rows live.
+
+Data-term protocol (unscaled sums over the rows it holds, ``sum_i s_i loss_i(Z_i)``):
+
+- attributes ``n_outputs``, ``n_features``, ``n_coef``, ``n_params``, ``fit_intercept``,
+  ``kind`` and ``split(w)``;
+- ``loss_gradient(w) -> (loss, grad)``;
+- ``hessian(w) -> H`` of shape ``(n_params, n_params)`` (newton-cholesky);
+- ``row_curvature(w) -> (A, Cc)``, the per-row Hessians with respect to the raw predictions
+  ``diag(A_i) - Cc_i Cc_i^T`` (class-major, ``Cc`` None when diagonal), and
+  ``columns()`` (X by columns) (newton-cd).
+"""
+
+import numpy as np
+
+from ._penalty import ElasticNetPenalty
+
+__all__ = ["PenalizedObjective", "make_objective"]
+
+
+def make_objective(data, sw_sum, *, C, l1_ratio):
+    """The objective of ``data`` under the elastic net of ``C`` and ``l1_ratio``."""
+    return PenalizedObjective(data, ElasticNetPenalty(C, l1_ratio, sw_sum, data.n_coef), sw_sum)
+
+
+class PenalizedObjective:
+    """``data / S + penalty``: values, gradients and curvature for the solvers.
+
+    Parameters
+    ----------
+    data : data term (see the module docstring)
+    penalty : :class:`~skfuzzy_ce._penalty.ElasticNetPenalty`
+    sw_sum : float
+        ``S``, the normalizer of the data term.
+    """
+
+    def __init__(self, data, penalty, sw_sum):
+        self.data = data
+        self.penalty = penalty
+        self.sw_sum = float(sw_sum)
+        self.n_outputs = data.n_outputs
+        self.n_features = data.n_features
+        self.n_coef = data.n_coef
+        self.n_params = data.n_params
+        self.fit_intercept = data.fit_intercept
+        # A softmax over several outputs is unchanged when one constant is added to every
+        # output's intercept (or, without a penalty, every output's coefficients): the
+        # directions along which its Hessian is singular (see free_directions).
+        self.symmetric_softmax = data.kind == "softmax" and data.n_outputs > 1
+        self.n_evaluations = 0
+
+    def split(self, w):
+        return self.data.split(w)
+
+    def __call__(self, w):
+        """Smooth part (data term and L2) and its gradient: what L-BFGS-B minimizes."""
+        self.n_evaluations += 1
+        loss, grad = self.data.loss_gradient(w)
+        inv_s = 1.0 / self.sw_sum
+        grad = grad * inv_s
+        value = loss * inv_s + self.penalty.smooth_value(w)
+        return value, self.penalty.add_smooth_gradient(w, grad)
+
+    def value(self, w, smooth_value):
+        """The whole objective, given its smooth part at ``w``."""
+        return smooth_value + self.penalty.l1_value(w)
+
+    def hessian(self, w):
+        """Hessian of the smooth part, ``(n_params, n_params)``."""
+        H = self.data.hessian(w)
+        H *= 1.0 / self.sw_sum
+        return self.penalty.add_smooth_hessian(H)
+
+    def row_curvature(self, w):
+        """The data term's per-row curvature, scaled by ``1 / S``: ``(A / S, Cc / sqrt(S))``."""
+        A, Cc = self.data.row_curvature(w)
+        A = A * (1.0 / self.sw_sum)
+        if Cc is not None:
+            Cc = Cc * (1.0 / np.sqrt(self.sw_sum))
+        return A, Cc
+
+    def optimality(self, w, smooth_grad):
+        """Largest entry of the minimum-norm subgradient (projected gradient without L1)."""
+        return self.penalty.optimality(w, smooth_grad)
+
+    def free_directions(self):
+        """Indices of ``w`` that a Newton system keeps; the others' step is 0.
+
+        A softmax over K outputs has zero curvature along "add c to every intercept" (the
+        intercepts are not penalized) and, without any penalty, along "add v to every
+        output's coefficients". The last output's intercept (and, unpenalized, its
+        coefficients) is then held fixed in the Newton step, losing nothing: the gradient
+        is orthogonal to those directions. :meth:`center` restores the usual representative.
+        """
+        keep = np.ones(self.n_params, dtype=bool)
+        if self.symmetric_softmax:
+            K, d = self.n_outputs, self.n_features
+            if self.fit_intercept:
+                keep[self.n_coef + K - 1] = False
+            if self.penalty.l2 == 0.0 and self.penalty.l1 == 0.0:
+                keep[(K - 1) * d : K * d] = False
+        return np.flatnonzero(keep)
+
+    def center(self, w):
+        """The representative of ``w`` whose intercepts (and, unpenalized, coefficients) sum
+        to 0 over the outputs of a softmax: the same predictions and objective, and the
+        point L-BFGS-B reaches from zero (its steps keep those sums at 0)."""
+        if not self.symmetric_softmax:
+            return w
+        w = w.copy()
+        coef, intercept = self.split(w)
+        if intercept is not None:
+            intercept -= intercept.mean()
+        if self.penalty.l2 == 0.0 and self.penalty.l1 == 0.0:
+            coef -= coef.mean(axis=0)
+        return w
