@@ -408,6 +408,10 @@ def cd_quadratic(
     dZ and s are recomputed from D and Db at the start (their contents on entry are not
     used): a warm start needs only D and Db.
 
+    Work memory: h (K d), the active set (d + 1 + K d); for CSC X also row-major copies of
+    A, Cc and dZ (3 n K doubles), so that a column's non-zeros find the K outputs of their
+    row together (dZ is copied back at the end). Nothing of size (K d)^2.
+
     Each coordinate's curvature h_kj = l2 + sum_i x_ij^2 (A_ik - Cc_ik^2) (intercepts:
     sum_i (A_ik - Cc_ik^2)) is computed once; its data part is taken as 0 when it is at most
     16 eps sum_i x_ij^2 A_ik (rounding noise). A coordinate with h = 0 (an all-zero column

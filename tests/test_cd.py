@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
-
 from skfuzzy_ce._cd import cd_quadratic
 
 # Row curvatures diag(A_i) - Cc_i Cc_i^T: "softmax" as a softmax's (T_i (diag p_i - p_i p_i^T),
@@ -184,7 +183,7 @@ def test_l1_matches_proximal_gradient(layout, fit_intercept, kind, K, l2):
     if l2 == 0.0 and (kind == "softmax" or K == 1):
         pytest.skip("unbounded or singular without l2: covered elsewhere")
     l1 = 0.2
-    D, Db, dZ, s, _, change = run(x_arg(X, layout), A, Cc, gW, gb, W, l1, l2, fit_intercept)
+    D, Db, *_, change = run(x_arg(X, layout), A, Cc, gW, gb, W, l1, l2, fit_intercept)
     assert change <= 1e-13
     H = dense_hessian(X, A, Cc, l2, fit_intercept)
     g = np.r_[gW.ravel(), gb] if fit_intercept else gW.ravel()
@@ -242,7 +241,7 @@ def test_csc_dense_and_dtypes_agree(fit_intercept, kind, l1):
     X32 = X.astype(np.float32)
     X = X32.astype(np.float64)
     args = (A, Cc, gW, gb, W, l1, 0.01, fit_intercept)
-    kw = dict(max_sweeps=3, tol=0.0)
+    kw = {"max_sweeps": 3, "tol": 0.0}
     dense = run(np.asfortranarray(X), *args, **kw)
     dense32 = run(np.asfortranarray(X32), *args, **kw)
     csc32 = run(as_csc(X, np.int32), *args, **kw)
@@ -274,7 +273,7 @@ def test_flat_coordinates(layout):
     D0[:, 1] = [0.25, 0.5]
     # l1 > 0: column 1 has r = 0, column 2 r = gW (|0.05| <= l1, |-0.5| > l1: unbounded,
     # left as it is).
-    D, Db, *_ = run(Xa, A, Cc, gW, gb, W, 0.1, 0.0, True, D0=D0)
+    D, *_ = run(Xa, A, Cc, gW, gb, W, 0.1, 0.0, True, D0=D0)
     assert_array_equal((W + D)[:, 1], 0.0)
     assert (W + D)[0, 2] == 0.0
     assert D[1, 2] == 0.0
@@ -345,7 +344,8 @@ def test_invalid_inputs():
     X, A, Cc, gW, gb, W = make_problem(10, 3, 2, seed=0)
     D, Db, dZ, s = np.zeros((2, 3)), np.zeros(2), np.zeros((2, 10)), np.zeros(10)
 
-    def call(X_=np.asfortranarray(X), A_=A, D_=D):
+    def call(X_=None, A_=A, D_=D):
+        X_ = np.asfortranarray(X) if X_ is None else X_
         return cd_quadratic(X_, A_, Cc, gW, gb, W, 0.0, 0.1, True, D_, Db, dZ, s, 5, 0.0)
 
     with pytest.raises(ValueError, match="Fortran"):
@@ -385,7 +385,11 @@ def test_property_returned_step_minimizes(seed, n, d, K, kind, l1, l2, fit_inter
     X, A, Cc, gW, gb, W = make_problem(n, d, K, kind=kind, seed=seed)
     X[rng.random(X.shape) < 0.3] = 0.0
     W[rng.random(W.shape) < 0.3] = 0.0
-    D, Db, *_, change = run(x_arg(X, layout), A, Cc, gW, gb, W, l1, l2, fit_intercept)
+    # (tol above the rounding floor of nearly singular problems, whose steps reach 1e3)
+    D, Db, *_, change = run(
+        x_arg(X, layout), A, Cc, gW, gb, W, l1, l2, fit_intercept, tol=1e-11
+    )
+    assert change <= 1e-11
     Db = Db if fit_intercept else None
     q = q_value(X, A, Cc, gW, gb, W, l1, l2, D, Db)
     slack = 1e-10 * (1.0 + abs(q))
@@ -432,3 +436,14 @@ def test_large_sparse_one_sweep():
     r, rb = smooth_gradient(X, A, Cc, gW, gb, 1e-3, D, dZ, s)
     assert np.all(np.isfinite(r)) and np.all(np.isfinite(rb))
     assert_allclose(dZ[:, :1000], (X[:1000] @ D.T).T + Db[:, None], atol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+def test_no_features_solves_the_intercepts(layout):
+    """d = 0: the intercepts alone, -Hbb^{-1} gb."""
+    X, A, Cc, gW, gb, W = make_problem(30, 0, 3, kind="shrunk", seed=11)
+    D, Db, dZ, _, _, change = run(x_arg(X, layout), A, Cc, gW, gb, W, 0.1, 0.1, True)
+    assert change <= 1e-13 and D.shape == (3, 0)
+    H = dense_hessian(X, A, Cc, 0.1, True)
+    assert_allclose(Db, -np.linalg.solve(H, gb), atol=1e-10)
+    assert_allclose(dZ, np.repeat(Db[:, None], 30, axis=1), atol=1e-14)
