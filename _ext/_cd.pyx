@@ -19,7 +19,7 @@
 # dense in Fortran order), each column once per feature for all K outputs, while it is in
 # cache. The h of every coordinate is computed once per call.
 
-from libc.math cimport fabs, sqrt, INFINITY
+from libc.math cimport fabs, INFINITY
 from libc.float cimport DBL_EPSILON
 
 import numpy as np
@@ -133,7 +133,7 @@ cdef inline double coordinate_step(
     const double *gW, const double *W, const double *h, double l1, double l2, double *D,
     double *dZ, double *s,
 ) noexcept nogil:
-    """One coordinate (k, j): returns its change measure sqrt(h) |delta|. Entry (k, i) of
+    """One coordinate (k, j): returns its change measure h |delta|. Entry (k, i) of
     A, Cc, dZ at k * ks + i * rs."""
     cdef Py_ssize_t kj = k * d + j
     cdef const double *Ck = NULL
@@ -159,14 +159,14 @@ cdef inline double coordinate_step(
         return 0.0
     D[kj] = d_new
     column_update(xv, xi, m, delta, Ck, dZ + k * ks, s, rs)
-    return sqrt(hk) * fabs(delta)
+    return hk * fabs(delta)
 
 
 cdef inline double intercept_step(
     Py_ssize_t k, Py_ssize_t n, Py_ssize_t ks, Py_ssize_t rs, const double *A,
     const double *Cc, const double *gb, const double *hb, double *Db, double *dZ, double *s,
 ) noexcept nogil:
-    """Intercept k (x = 1, no penalty): returns its change measure sqrt(h) |delta|."""
+    """Intercept k (x = 1, no penalty): returns its change measure h |delta|."""
     cdef Py_ssize_t i
     cdef const double *Ak = A + k * ks
     cdef const double *Ck = NULL
@@ -193,7 +193,7 @@ cdef inline double intercept_step(
         for i in range(n):
             dZk[i * rs] += delta
             s[i] += delta * Ck[i * rs]
-    return sqrt(hb[k]) * fabs(delta)
+    return hb[k] * fabs(delta)
 
 
 cdef void cd_core(
@@ -423,9 +423,10 @@ def cd_quadratic(
     Order of a sweep: feature by feature (j = 0..d-1; a full sweep visits every one, an
     active-set sweep only those with an active output), for each feature its outputs k in
     order (the column is read once for the K outputs), then the intercepts k = 0..K-1.
-    Change measure of a sweep: the maximum over the coordinates it visited of
-    sqrt(h) |delta|, the step's length in the model's curvature (delta the change of the
-    coordinate in that visit).
+    Change measure of a sweep: the maximum over the coordinates it visited of h |delta|
+    (delta the change of the coordinate in that visit): the violation of the coordinate's
+    optimality condition in the model before the visit, in the units of a gradient, so that
+    the caller can compare it with the outer optimality measure.
 
     Strategy: a full sweep; if its change measure is at most tol, stop. Otherwise the active
     set is the coordinates with W + D != 0 (plus the intercepts); sweep over it until a
