@@ -12,6 +12,16 @@ ctypedef fused floating:
     float
     double
 
+# Per-row losses ("kind"s). SOFTMAX: soft-label cross-entropy of a softmax over the n_out =
+# n_classes columns (_fused.block_multinomial), or of a single logit for two classes (n_out =
+# 1, binary_row). SIGMOIDS: one independent sigmoid per column, binary cross-entropy with
+# target y_ik, weight s_i cw_k (n_out = n_classes). CB: continuous Bernoulli NLL of the
+# single logit (n_out = n_classes = 1, y_i in [0, 1], class weights unused).
+cdef enum:
+    KIND_SOFTMAX = 0
+    KIND_SIGMOIDS = 1
+    KIND_CB = 2
+
 
 cdef inline double exp_nonpos(double x) noexcept nogil:
     """exp(x) for x <= 0 (every exp below has such an argument), inline, about 2 ulp.
@@ -152,3 +162,4 @@ cdef inline double cb_row(double eta, double y, double s, floating *g) noexcept 
     if y != 1.0:
         loss = loss + (1.0 - y) * log1pexp(eta)
     return s * loss
+
