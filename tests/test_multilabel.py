@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
+from conftest import run_estimator_check
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skfuzzy_ce import SoftLabelLogisticRegression
@@ -165,4 +166,4 @@ def test_dense_sparse_float32_agree():
     ]
 )
 def test_sklearn_checks(estimator, check):
-    check(estimator)
+    run_estimator_check(check, estimator)
