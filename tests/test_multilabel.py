@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import run_estimator_check
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
-from conftest import run_estimator_check
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skfuzzy_ce import SoftLabelLogisticRegression
