@@ -95,7 +95,13 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
     n_threads : int, default=None
         OpenMP threads of the loss kernel; ``None`` uses every available core (capped by
         ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
-        does not depend on it. BLAS is held to one thread during the fit.
+        does not depend on it. BLAS is held to one thread during the fit. More threads than
+        the available cores are capped to them.
+        Forked processes: a child made by ``fork`` (``multiprocessing``'s default start
+        method on Linux before Python 3.14) that fits with threads after the parent ran a
+        threaded fit hangs in OpenMP (libgomp). Start workers with ``"forkserver"`` or
+        ``"spawn"``, use joblib's ``"loky"`` backend (scikit-learn's ``n_jobs``), or fit with
+        ``n_threads=1`` in the parent; see the performance page.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
 

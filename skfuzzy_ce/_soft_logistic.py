@@ -82,6 +82,12 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         OpenMP threads of the loss kernels; ``None`` uses every available core (capped by
         ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
         does not depend on it beyond rounding. BLAS is held to one thread during the fit.
+        More threads than the available cores are capped to them.
+        Forked processes: a child made by ``fork`` (``multiprocessing``'s default start
+        method on Linux before Python 3.14) that fits with threads after the parent ran a
+        threaded fit hangs in OpenMP (libgomp). Start workers with ``"forkserver"`` or
+        ``"spawn"``, use joblib's ``"loky"`` backend (scikit-learn's ``n_jobs``), or fit with
+        ``n_threads=1`` in the parent; see the performance page.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
     classes : array-like, default=None
