@@ -14,9 +14,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._base import same_index_dtype
 from ._cb_math import cb_mean_logit
 from ._fused_objective import FusedLinearObjective
 from ._linear_loss import minimize_lbfgs
+from ._targets import scale_weights
 
 __all__ = ["ContinuousBernoulliRegression"]
 
@@ -169,13 +171,15 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=True
         )
+        X = same_index_dtype(X)
         y = _check_unit_interval_target(y, X.dtype, type(self).__name__)
         check_consistent_length(X, y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        sample_weight, weight_exp = scale_weights(sample_weight, return_exponent=True)
         sw_sum = float(sample_weight.sum())  # > 0: _check_sample_weight refuses all zeros
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
+        l2 = 0.0 if np.isinf(self.C) else np.ldexp(1.0 / (self.C * sw_sum), -weight_exp)
         objective = FusedLinearObjective(
             X,
             np.ascontiguousarray(y, dtype=X.dtype).reshape(-1, 1),

@@ -10,10 +10,10 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._base import SoftClassifierMixin, compute_soft_class_weight
+from ._base import SoftClassifierMixin, compute_soft_class_weight, same_index_dtype
 from ._fused_objective import FusedLinearObjective
 from ._linear_loss import minimize_lbfgs
-from ._targets import check_soft_targets
+from ._targets import check_soft_targets, scale_weights
 
 __all__ = ["SoftLabelLogisticRegression"]
 
@@ -183,6 +183,7 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=reset
         )
+        X = same_index_dtype(X)
         # binary_cross_entropy on an (n, K) matrix: one sigmoid per column (multi-label). On
         # labels (1-D or a column): one-hot, one sigmoid per class (one-vs-rest); with two
         # classes the two problems are mirror images, so a single logit, as cross_entropy.
@@ -193,6 +194,7 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        sample_weight, weight_exp = scale_weights(sample_weight, return_exponent=True)
         if self.label_smoothing > 0:
             eps = self.label_smoothing
             Y = (1 - eps) * Y + eps / Y.shape[1]  # a new array: the user's y is untouched
@@ -204,7 +206,7 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             sw_sum = float(sample_weight.sum())
         else:
             sw_sum = float(sample_weight @ (Y @ class_weight))
-        if not sw_sum > 0:
+        if not sw_sum > 0 or not class_weight.any():  # (all class weights 0: multi-label)
             raise ValueError(
                 "The sample weights (times the class weights) sum to zero: there is nothing "
                 "to fit. Give some samples a positive weight."
@@ -215,7 +217,7 @@ class SoftLabelLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEsti
             # One-vs-rest on labels: each row weighs s_i * cw_(its class) in every problem.
             sample_weight = sample_weight * (Y @ class_weight)
             class_weight = np.ones_like(class_weight)
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * sw_sum)
+        l2 = 0.0 if np.isinf(self.C) else np.ldexp(1.0 / (self.C * sw_sum), -weight_exp)
         common = dict(
             n_outputs=n_outputs, fit_intercept=self.fit_intercept, l2_reg_strength=l2, sw_sum=sw_sum
         )
