@@ -46,10 +46,14 @@ def _pandas_to_numpy(obj, input_name):
     if not hasattr(obj, "to_numpy") or not hasattr(obj, "dtype" if obj.ndim == 1 else "dtypes"):
         return obj
     dtypes = [obj.dtype] if obj.ndim == 1 else list(obj.dtypes)
-    nullable = [
-        dt for dt in dtypes if hasattr(dt, "numpy_dtype") and getattr(dt, "kind", "O") in "biuf"
+    nullable = [dt for dt in dtypes if hasattr(dt, "numpy_dtype")]
+    numeric = [
+        getattr(dt, "numpy_dtype", dt)
+        for dt in dtypes
+        if isinstance(getattr(dt, "numpy_dtype", dt), np.dtype)
+        and getattr(dt, "numpy_dtype", dt).kind in "biuf"
     ]
-    if not dtypes or len(nullable) != len(dtypes):
+    if not nullable or len(numeric) != len(dtypes):
         return obj.to_numpy()
     missing = np.asarray(obj.isna())
     if missing.any():
@@ -58,10 +62,10 @@ def _pandas_to_numpy(obj, input_name):
         if missing.ndim == 2:
             column = f", column {obj.columns[int(np.flatnonzero(missing[i])[0])]!r}"
         raise ValueError(
-            f"{input_name} has a missing value (pd.NA) in row {i}{column}: drop or impute the "
-            "rows with missing values."
+            f"{input_name} has a missing value (pd.NA or NaN) in row {i}{column}: drop or "
+            "impute the rows with missing values."
         )
-    return obj.to_numpy(dtype=np.result_type(*[dt.numpy_dtype for dt in dtypes]))
+    return obj.to_numpy(dtype=np.result_type(*numeric))
 
 
 def _unwrap_pandas(y, input_name="y"):
@@ -254,6 +258,14 @@ def check_soft_targets(
         y = y.toarray()
     y = np.asarray(y)
     if y.dtype.kind == "O" and y.ndim == 2:
+        missing = np.frompyfunc(_is_missing, 1, 1)(y).astype(bool)
+        if missing.any():
+            i = _first_row(missing)
+            raise ValueError(
+                f"{input_name} contains a missing value "
+                f"({y[i][np.flatnonzero(missing[i])[0]]!r}) in row {i}; soft labels must be "
+                "finite probabilities: drop or impute the rows with missing labels."
+            )
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError) as exc:

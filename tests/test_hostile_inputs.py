@@ -252,18 +252,28 @@ def test_nullable_pandas_frames_are_accepted_and_missing_values_named():
     Yn, wn = soft_labels_from_counts(np.array([[1, 2], [3, 0]]).T)
     np.testing.assert_array_equal(Y, Yn)
     np.testing.assert_array_equal(w, wn)
-    with pytest.raises(ValueError, match=r"counts has a missing value \(pd.NA\) in row 1"):
+    with pytest.raises(ValueError, match=r"counts has a missing value \(pd.NA or NaN\) in row 1"):
         soft_labels_from_counts(pd.DataFrame({"a": [1, None], "b": [3, 0]}, dtype="Int64"))
     y = pd.DataFrame({"y": [0.2, 0.5]}, dtype="Float64")
     assert continuous_bernoulli_log_loss(y, [[0.3], [0.4]]) == pytest.approx(
         continuous_bernoulli_log_loss([[0.2], [0.5]], [[0.3], [0.4]])
     )
-    with pytest.raises(ValueError, match=r"y_true has a missing value \(pd.NA\) in row 1"):
+    with pytest.raises(ValueError, match=r"y_true has a missing value \(pd.NA or NaN\) in row 1"):
         continuous_bernoulli_log_loss(pd.Series([0.2, None], dtype="Float64"), [0.3, 0.4])
     X, _ = _problem(n=3)
     soft = pd.DataFrame([[0.5, 0.5], [None, 1.0], [1.0, 0.0]], dtype="Float64")
-    with pytest.raises(ValueError, match=r"missing value \(pd.NA\) in row 1"):
+    with pytest.raises(ValueError, match=r"missing value \(pd.NA or NaN\) in row 1"):
         SoftLabelLogisticRegression().fit(X, soft)
+    # A nullable column beside a numpy one; a 2-D object array with None.
+    a = pd.array([0.5, None, 1.0], dtype="Float64")
+    mixed = pd.DataFrame({"a": a, "b": [0.5, 1.0, 0.0]})
+    with pytest.raises(ValueError, match=r"\(pd.NA or NaN\) in row 1, column 'a'"):
+        SoftLabelLogisticRegression().fit(X, mixed)
+    mixed_ok = pd.DataFrame({"a": a.fillna(0.0), "b": [0.5, 1.0, 0.0]})
+    np.testing.assert_array_equal(check_soft_targets(mixed_ok)[0], mixed_ok.to_numpy(float))
+    with pytest.raises(ValueError, match=r"missing value \(None\) in row 2"):
+        Y_obj = np.array([[0.5, 0.5], [1, 0], [None, 1]], dtype=object)
+        SoftLabelLogisticRegression().fit(X, Y_obj)
 
 
 @settings(max_examples=30, deadline=None)
