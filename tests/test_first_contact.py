@@ -102,3 +102,24 @@ def test_readme_refers_only_to_the_repository():
     assert "../shared" not in readme and "API.md" not in readme
     assert "pip install ." in readme
     assert "neg_soft_log_loss_scorer" in readme and "neg_log_loss" in readme
+
+
+def test_readme_scoring_advice_holds():
+    """neg_soft_log_loss_scorer scores soft targets; scoring="neg_log_loss" gives NaN."""
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV
+
+    from skfuzzy_ce import SoftLabelLogisticRegression
+    from skfuzzy_ce.metrics import neg_soft_log_loss_scorer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    Y = rng.dirichlet([1, 1, 1], size=60)
+    grid = {"C": [0.1, 1.0]}
+    ours = GridSearchCV(SoftLabelLogisticRegression(), grid, scoring=neg_soft_log_loss_scorer)
+    assert np.isfinite(ours.fit(X, Y).cv_results_["mean_test_score"]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns that every fold failed to score
+        theirs = GridSearchCV(SoftLabelLogisticRegression(), grid, scoring="neg_log_loss")
+        assert np.isnan(theirs.fit(X, Y).cv_results_["mean_test_score"]).all()
