@@ -11,7 +11,8 @@ every solver and penalty without either knowing where the rows live.
 Data-term protocol (unscaled sums over the rows it holds, ``sum_i s_i loss_i(Z_i)``):
 
 - attributes ``n_outputs``, ``n_features``, ``n_coef``, ``n_params``, ``fit_intercept``,
-  ``kind`` and ``split(w)``;
+  ``kind``, ``weight_exp`` (its sample weights were divided by ``2**weight_exp``, so that
+  their sum stays finite: the penalty uses the true total) and ``split(w)``;
 - ``loss_gradient(w) -> (loss, grad)``;
 - ``hessian(w) -> H`` of shape ``(n_params, n_params)`` (newton-cholesky);
 - ``row_curvature(w) -> (A, Cc)``, the per-row Hessians with respect to the raw predictions
@@ -28,7 +29,8 @@ __all__ = ["PenalizedObjective", "make_objective"]
 
 def make_objective(data, sw_sum, *, C, l1_ratio):
     """The objective of ``data`` under the elastic net of ``C`` and ``l1_ratio``."""
-    return PenalizedObjective(data, ElasticNetPenalty(C, l1_ratio, sw_sum, data.n_coef), sw_sum)
+    penalty = ElasticNetPenalty(C, l1_ratio, sw_sum, data.n_coef, weight_exp=data.weight_exp)
+    return PenalizedObjective(data, penalty, sw_sum)
 
 
 class PenalizedObjective:
