@@ -109,6 +109,28 @@ class PenalizedObjective:
                 keep[(K - 1) * d : K * d] = False
         return np.flatnonzero(keep)
 
+    def exact_along_invariants(self, w, step):
+        """``step`` made exact along the directions a softmax's data term ignores (smooth
+        penalties only).
+
+        Along "add v to every output's coefficients" the objective is the L2 penalty alone,
+        minimized where the coefficients sum to 0 over the outputs; along "add c to every
+        intercept" it is constant. Where the penalty is tiny beside the data term's
+        curvature (a large C, or huge sample weights), a Newton step computed from the whole
+        Hessian picks up rounding noise divided by that tiny curvature along them; replacing
+        its component there by the exact one (``w + step`` centered) removes it and never
+        raises the objective.
+        """
+        if not self.symmetric_softmax or self.penalty.l1:
+            return step
+        step = step.copy()
+        coef, intercept = self.split(w)
+        dcoef, dintercept = self.split(step)
+        dcoef -= (coef + dcoef).mean(axis=0)
+        if dintercept is not None:
+            dintercept -= (intercept + dintercept).mean()
+        return step
+
     def center(self, w):
         """The representative of ``w`` whose intercepts (and, unpenalized, coefficients) sum
         to 0 over the outputs of a softmax: the same predictions and objective, and the
