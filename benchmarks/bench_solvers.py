@@ -68,8 +68,8 @@ def timed(fn):
 
 
 def header():
-    blas = [(i.get("internal_api"), i.get("version"), i.get("num_threads")) for i in threadpool_info()
-            if i.get("user_api") == "blas"]  # fmt: skip
+    blas = [(i.get("internal_api"), i.get("version"), i.get("num_threads"))
+            for i in threadpool_info() if i.get("user_api") == "blas"]  # fmt: skip
     print(f"cores: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()}, BLAS: {blas}")
 
 
@@ -81,8 +81,9 @@ def newton_cholesky(n, K=5, d=50):
     ours, t_ours, w1 = timed(lambda: SoftLabelLogisticRegression(**params).fit(X, y))
     ref, t_ref, w2 = timed(lambda: LogisticRegression(**params).fit(X, y))
     it_ours, it_ref = int(ours.n_iter_[0]), int(ref.n_iter_[0])
-    print(f"  ours:         {t_ours:7.2f} s, {it_ours} iterations, {t_ours / it_ours:.3f} s/iter {w1}")
-    print(f"  scikit-learn: {t_ref:7.2f} s, {it_ref} iterations, {t_ref / it_ref:.3f} s/iter {w2}")
+    for name, t, it, w in (("ours:        ", t_ours, it_ours, w1),
+                           ("scikit-learn:", t_ref, it_ref, w2)):  # fmt: skip
+        print(f"  {name} {t:7.2f} s, {it} iterations, {t / it:.3f} s/iter {w}")
     print(f"  largest coefficient difference: {np.abs(ours.coef_ - ref.coef_).max():.2e}")
     print(f"  time per iteration, ours / scikit-learn: {(t_ours / it_ours) / (t_ref / it_ref):.3f}"
           " (target <= 0.5)")  # fmt: skip
@@ -94,8 +95,9 @@ def newton_cholesky(n, K=5, d=50):
     )
     f_n = objective(X, Y, newton.coef_, newton.intercept_, 1.0, 0.0)
     f_l = objective(X, Y, lbfgs.coef_, lbfgs.intercept_, 1.0, 0.0)
-    print(f"  newton-cholesky: {t_n:7.2f} s, {newton.n_iter_[0]} iterations, objective {f_n:.12f} {w1}")
-    print(f"  lbfgs:           {t_l:7.2f} s, {lbfgs.n_iter_[0]} iterations, objective {f_l:.12f} {w2}")
+    for name, t, est, f, w in (("newton-cholesky:", t_n, newton, f_n, w1),
+                               ("lbfgs:          ", t_l, lbfgs, f_l, w2)):  # fmt: skip
+        print(f"  {name} {t:7.2f} s, {est.n_iter_[0]} iterations, objective {f:.12f} {w}")
     print(f"  whole fit, newton-cholesky / lbfgs: {t_n / t_l:.3f} (target <= 0.5)")
 
 
