@@ -2,6 +2,7 @@
 
 from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
+from ._logistic_cv import SoftLabelLogisticRegressionCV
 from ._soft_logistic import SoftLabelLogisticRegression
 from ._targets import soft_labels_from_counts
 from ._weighted_hard import WeightedHardClassifier, to_weighted_hard
@@ -12,6 +13,7 @@ __all__ = [
     "ContinuousBernoulliRegression",
     "DistillationClassifier",
     "SoftLabelLogisticRegression",
+    "SoftLabelLogisticRegressionCV",
     "WeightedHardClassifier",
     "soft_labels_from_counts",
     "soften",
