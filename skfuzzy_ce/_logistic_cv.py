@@ -395,6 +395,8 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
         X, targets = self._check_fit_data(X, y, sample_weight, reset=True)
         classes, multilabel = targets.classes, targets.multilabel
         scorer = self._scorer(classes, multilabel)
+        if not hasattr(y, "iloc"):  # pandas stays pandas for the scorer; rest: arrays
+            y = np.asarray(y)
         folds = list(self._check_cv(multilabel).split(X, y))
         score_sw = None if sample_weight is None else targets.sample_weight
 
