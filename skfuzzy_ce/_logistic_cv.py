@@ -28,6 +28,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from ._linear_loss import blas_single_thread
 from ._soft_logistic import SoftLabelLogisticRegression, _is_label_vector
 from ._solvers import fit_linear, resolve_solver
 from .metrics import binary_cross_entropy, neg_soft_log_loss_scorer
@@ -131,7 +132,10 @@ def _path(cv_estimator, X, targets, y, train, test, Cs, l1_ratio, solver, scorer
         )  # fmt: skip
         kwargs = {} if sw_test is None else {"sample_weight": sw_test}
         try:
-            scores[j] = scorer(model, X_test, y_test, **kwargs)
+            # One small product per point: BLAS's threads would only add their wake-ups
+            # (and, on a busy machine, wait for a core), as inside a fit.
+            with blas_single_thread():
+                scores[j] = scorer(model, X_test, y_test, **kwargs)
         except (ValueError, TypeError) as err:
             if not _is_soft(y):
                 raise
