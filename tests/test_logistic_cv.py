@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import run_estimator_check
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.linear_model import LogisticRegressionCV
@@ -422,4 +423,4 @@ def test_no_penalty_in_the_grid():
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    run_estimator_check(check, estimator)
