@@ -98,7 +98,8 @@ print("features used along fold 1's path (ours):", used)
 # model becomes confident and is badly wrong on some held-out rows. Its coefficients (top
 # right) grow to about twice ours along the whole path.
 fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
-for col, (name, model) in enumerate([("soft labels (ours)", soft), ("argmax (scikit-learn)", hard)]):
+searches = [("soft labels (ours)", soft), ("argmax (scikit-learn)", hard)]
+for col, (name, model) in enumerate(searches):
     paths = model.coefs_paths_[:, 0, :, :, :-1].mean(axis=0)  # (n_Cs, n_outputs, n_features)
     ax = axes[0, col]
     for j in range(n_features):
