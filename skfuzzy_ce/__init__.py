@@ -6,6 +6,7 @@ from importlib.metadata import version as _version
 from . import metrics, model_selection  # noqa: F401 (reachable after import skfuzzy_ce)
 from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
+from ._logistic_cv import SoftLabelLogisticRegressionCV
 from ._soft_logistic import SoftLabelLogisticRegression
 from ._targets import soft_labels_from_counts
 from ._weighted_hard import WeightedHardClassifier, to_weighted_hard
@@ -19,6 +20,7 @@ __all__ = [
     "ContinuousBernoulliRegression",
     "DistillationClassifier",
     "SoftLabelLogisticRegression",
+    "SoftLabelLogisticRegressionCV",
     "WeightedHardClassifier",
     "soft_labels_from_counts",
     "soften",

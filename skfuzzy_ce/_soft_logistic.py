@@ -1,6 +1,7 @@
 """SoftLabelLogisticRegression: logistic regression on soft labels."""
 
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,6 +39,17 @@ def _log1pexp(x):
     out[pos] = x[pos] + np.log1p(np.exp(-x[pos]))
     out[~pos] = np.log1p(np.exp(x[~pos]))
     return out
+
+
+class _FitTargets(NamedTuple):
+    """Validated targets and weights of a fit (see ``_check_fit_data``)."""
+
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    class_weight: np.ndarray
+    classes: np.ndarray
+    multilabel: bool
+    weight_exp: int  # the sample weights were divided by 2**weight_exp (scale_weights)
 
 
 class SoftLabelLogisticRegression(
@@ -219,6 +231,19 @@ class SoftLabelLogisticRegression(
         objective (the total effective weight, as scikit-learn computes it after class
         weighting).
         """
+        X, targets = self._check_fit_data(X, y, sample_weight, reset)
+        data, sw_sum = self._build_data_term(X, targets)
+        return X, data, sw_sum, targets.classes
+
+    def _check_fit_data(self, X, y, sample_weight, reset):
+        """Validate ``X``, ``y`` and ``sample_weight`` once, for fits on all or some rows.
+
+        Returns ``(X, targets)``: the validated X and a :class:`_FitTargets` holding the
+        target matrix (label smoothing applied), the sample weights and the class weights
+        (computed on all the rows given here), the classes and whether ``y`` is read as
+        multi-label. :meth:`_build_data_term` makes the data term of any subset of its
+        rows (a cross-validation fold) with those classes and class weights fixed.
+        """
         if y is None:
             check_soft_targets(y)  # raises the "requires y" error
         X = validate_data(
@@ -241,7 +266,15 @@ class SoftLabelLogisticRegression(
             Y = (1 - eps) * Y + eps / Y.shape[1]  # a new array: the user's y is untouched
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
         class_weight = compute_soft_class_weight(self.class_weight, classes, Y, sample_weight)
+        return X, _FitTargets(Y, sample_weight, class_weight, classes, multilabel, weight_exp)
 
+    def _build_data_term(self, X, targets, rows=None):
+        """``(data, sw_sum)``: the data term of ``X`` and ``targets`` (from
+        :meth:`_check_fit_data`), on all rows or on the index array ``rows``."""
+        Y, sample_weight, class_weight = targets.Y, targets.sample_weight, targets.class_weight
+        multilabel = targets.multilabel
+        if rows is not None:
+            X, Y, sample_weight = X[rows], Y[rows], sample_weight[rows]
         if multilabel:
             sw_sum = float(sample_weight.sum())
         else:
@@ -261,9 +294,9 @@ class SoftLabelLogisticRegression(
         data = FusedLinearObjective(
             X, Y, sample_weight, class_weight, n_outputs=n_outputs,
             fit_intercept=self.fit_intercept, n_threads=self.n_threads,
-            kind="sigmoids" if sigmoids else "softmax", weight_exp=weight_exp,
+            kind="sigmoids" if sigmoids else "softmax", weight_exp=targets.weight_exp,
         )  # fmt: skip
-        return X, data, sw_sum, classes
+        return data, sw_sum
 
     def _make_objective(self, X, y, sample_weight, reset):
         """``(X, objective, classes)``: the penalized objective that :meth:`fit` minimizes."""
