@@ -22,10 +22,11 @@ from ._solvers import SOLVERS, fit_linear
 __all__ = ["ContinuousBernoulliRegression"]
 
 
-def _check_unit_interval_target(y, dtype, estimator_name):
+def _check_unit_interval_target(y, dtype, estimator_name, row_offset=0):
     """1-D float copy of ``y`` with every value finite and in [0, 1], else a clear ValueError.
 
-    A column vector is accepted with scikit-learn's ``DataConversionWarning``.
+    A column vector is accepted with scikit-learn's ``DataConversionWarning``. ``row_offset``
+    is added to the row numbers in messages (``y`` a chunk of a larger target).
     """
     if y is None:
         raise ValueError(
@@ -46,16 +47,17 @@ def _check_unit_interval_target(y, dtype, estimator_name):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"y contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row {i}. The targets "
-            "must be finite values in [0, 1]: drop or impute the rows with missing targets."
+            f"y contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row {i + row_offset}. "
+            "The targets must be finite values in [0, 1]: drop or impute the rows with "
+            "missing targets."
         )
     bad = (y < 0) | (y > 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"y has the value {y[i]:.6g} in row {i}, outside [0, 1]. The continuous Bernoulli "
-            "is a distribution on [0, 1]: rescale the targets to [0, 1] first (e.g. divide "
-            "pixel intensities by 255, or use MinMaxScaler on y)."
+            f"y has the value {y[i]:.6g} in row {i + row_offset}, outside [0, 1]. The "
+            "continuous Bernoulli is a distribution on [0, 1]: rescale the targets to [0, 1] "
+            "first (e.g. divide pixel intensities by 255, or use MinMaxScaler on y)."
         )
     return np.ascontiguousarray(y, dtype=dtype)
 

@@ -22,8 +22,11 @@ def _row_sum_tolerance(dtype):
     return _ROW_SUM_TOL.get(np.dtype(dtype), 1e-6)
 
 
-def _row_sum_message(y, input_name):
-    """The start of the error for the first row of 2-D ``y`` not summing to 1, or None."""
+def _row_sum_message(y, input_name, row_offset=0):
+    """The start of the error for the first row of 2-D ``y`` not summing to 1, or None.
+
+    ``row_offset`` is added to the row number in the message (``y`` a chunk of a larger
+    target starting at that row)."""
     sums = y.sum(axis=1, dtype=np.float64)
     tol = _row_sum_tolerance(y.dtype)
     bad = np.abs(sums - 1) > tol
@@ -31,7 +34,8 @@ def _row_sum_message(y, input_name):
         return None
     i = int(np.flatnonzero(bad)[0])
     return (
-        f"Row {i} of {input_name} sums to {sums[i]:.8g}, not 1 (tolerance {tol:g}): "
+        f"Row {i + row_offset} of {input_name} sums to {sums[i]:.8g}, not 1 "
+        f"(tolerance {tol:g}): "
         f"{_describe_row(y, i)}."
     )
 
@@ -58,11 +62,14 @@ def _describe_row(y, i):
     return np.array2string(np.asarray(row), precision=6, threshold=8)
 
 
-def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None):
+def _check_finite_range(
+    y, input_name, what, *, missing_fix=None, range_fix=None, row_offset=0
+):
     """Finite values in [0, 1], else ValueError naming the first offending row.
 
     ``what`` names the values in the message ("Soft labels"); ``missing_fix`` and
-    ``range_fix`` say how to fix a NaN/infinity and a value outside [0, 1].
+    ``range_fix`` say how to fix a NaN/infinity and a value outside [0, 1]; ``row_offset``
+    is added to the row number in the message.
     """
     if missing_fix is None:
         missing_fix = "drop or impute the rows with missing labels."
@@ -76,7 +83,8 @@ def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None
         i = _first_row(bad)
         kind = "NaN" if np.isnan(y[i]).any() else "infinity"
         raise ValueError(
-            f"{input_name} contains {kind} in row {i} ({_describe_row(y, i)}). {what} must be "
+            f"{input_name} contains {kind} in row {i + row_offset} ({_describe_row(y, i)}). "
+            f"{what} must be "
             f"finite probabilities in [0, 1]: {missing_fix}"
         )
     bad = (y < 0) | (y > 1)
@@ -84,7 +92,8 @@ def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None
         i = _first_row(bad)
         low = (np.asarray(y[i]) < 0).any()
         raise ValueError(
-            f"{input_name} has a value {'below 0' if low else 'above 1'} in row {i} "
+            f"{input_name} has a value {'below 0' if low else 'above 1'} in row "
+            f"{i + row_offset} "
             f"({_describe_row(y, i)}). {what} must be probabilities in [0, 1]; {range_fix}"
         )
 
@@ -123,6 +132,8 @@ def check_soft_targets(
     n_samples=None,
     input_name="y",
     min_classes=2,
+    row_offset=0,
+    soft_1d=None,
 ):
     """Read any supported target into a soft label matrix.
 
@@ -145,6 +156,13 @@ def check_soft_targets(
         Name used in error messages.
     min_classes : int, default=2
         Fewest classes that must carry probability mass.
+    row_offset : int, default=0
+        Added to the row numbers in error messages: ``y`` is a chunk of a larger target
+        that starts at this row (the rows of a dask collection, validated chunk by chunk).
+    soft_1d : bool, default=None
+        How 1-D float targets are read. None: as binary soft labels P(class 1) when some
+        value is not an integer, else as hard labels. True: as P(class 1) even if every
+        value is 0 or 1 (a chunk of a larger target that has fractional values elsewhere).
 
     Returns
     -------
@@ -208,9 +226,9 @@ def check_soft_targets(
         raise ValueError(f"{input_name} is empty: at least one sample is required.")
 
     if y.ndim == 1:
-        Y, classes = _read_1d(y, classes, dtype, input_name)
+        Y, classes = _read_1d(y, classes, dtype, input_name, row_offset, soft_1d)
     else:
-        Y, classes = _read_2d(y, classes, dtype, multilabel, input_name)
+        Y, classes = _read_2d(y, classes, dtype, multilabel, input_name, row_offset)
 
     if not multilabel:
         n_with_mass = int(np.count_nonzero(Y.sum(axis=0) > 0))
@@ -224,10 +242,10 @@ def check_soft_targets(
     return Y, np.asarray(classes)
 
 
-def _read_1d(y, classes, dtype, input_name):
+def _read_1d(y, classes, dtype, input_name, row_offset=0, soft_1d=None):
     if y.dtype.kind == "f":
-        _check_finite_1d(y, input_name)
-        if not _is_integral_valued(y):
+        _check_finite_1d(y, input_name, row_offset)
+        if soft_1d or (soft_1d is None and not _is_integral_valued(y)):
             if y.min() < 0 or y.max() > 1:
                 raise ValueError(
                     "Unknown label type: continuous. 1-D float targets are read as binary soft "
@@ -254,7 +272,8 @@ def _read_1d(y, classes, dtype, input_name):
         if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y):
             raise ValueError(
                 f"{input_name} contains a missing label (None or NaN) in row "
-                f"{next(i for i, v in enumerate(y) if v is None or v != v)}; drop or impute it."
+                f"{next(i for i, v in enumerate(y) if v is None or v != v) + row_offset}; drop "
+                "or impute it."
             )
         if len(kinds) > 1 and not all(issubclass(k, (Integral, Real, np.number)) for k in kinds):
             raise ValueError(
@@ -264,26 +283,27 @@ def _read_1d(y, classes, dtype, input_name):
     return _hard_labels_to_onehot(y, classes, dtype, input_name)
 
 
-def _check_finite_1d(y, input_name):
+def _check_finite_1d(y, input_name, row_offset=0):
     bad = ~np.isfinite(y)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"Input {input_name} contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row {i}. "
+            f"Input {input_name} contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row "
+            f"{i + row_offset}. "
             "Targets must be finite: drop or impute the rows with missing labels."
         )
 
 
-def _read_2d(y, classes, dtype, multilabel, input_name):
+def _read_2d(y, classes, dtype, multilabel, input_name, row_offset=0):
     if y.dtype.kind not in "biuf":
         raise ValueError(
             f"{input_name} is 2-D, so it is read as soft labels, but has dtype {y.dtype}. "
             "Soft labels must be numbers in [0, 1]."
         )
     what = "Multi-label targets" if multilabel else "Soft labels"
-    _check_finite_range(y, input_name, what)
+    _check_finite_range(y, input_name, what, row_offset=row_offset)
     if not multilabel:
-        message = _row_sum_message(y, input_name)
+        message = _row_sum_message(y, input_name, row_offset)
         if message is not None:
             raise ValueError(
                 f"{message} Soft labels must be probability distributions over "
