@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from ._cb_math import cb_mean_logit
+from ._dask import is_dask_collection, is_dask_input
 from ._fused_objective import FusedLinearObjective
 from ._objective import make_objective
 from ._solvers import SOLVERS, fit_linear
@@ -230,6 +231,10 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         self._validate_params()
+        if is_dask_input(X, y, sample_weight):  # rows on dask workers: see _dask.py
+            from ._dask import fit_continuous_bernoulli
+
+            return fit_continuous_bernoulli(self, X, y, sample_weight)
         X, data, sw_sum = self._make_data_term(X, y, sample_weight)
         w, n_iter = fit_linear(
             data, sw_sum, C=self.C, l1_ratio=self.l1_ratio, solver=self.solver,
@@ -258,6 +263,10 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         y_mean : ndarray of shape (n_samples,)
             Values in [0, 1], between ``lam`` and 1/2.
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict", X)
         eta = self._linear_predictor(X)
         return cb_mean_logit(eta).astype(eta.dtype, copy=False)  # computed in float64
 
@@ -272,4 +281,8 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         -------
         lam : ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict_lambda", X)
         return expit(self._linear_predictor(X))
