@@ -151,8 +151,19 @@ class _ClientRunner:
             self.client.cancel(handles)
 
 
+_LOCAL_SCHEDULERS = {
+    "sync", "synchronous", "single-threaded", "threads", "threading", "processes",
+    "multiprocessing",
+}
+
+
 def _runner():
-    """The distributed client when one is the default, else the local scheduler."""
+    """The distributed client when one is the default (and no local scheduler was chosen
+    with ``dask.config.set(scheduler=...)``), else the local scheduler."""
+    import dask
+
+    if dask.config.get("scheduler", None) in _LOCAL_SCHEDULERS:
+        return _LocalRunner()
     distributed = sys.modules.get("distributed")
     if distributed is not None:
         try:
@@ -735,3 +746,83 @@ def dask_predict(estimator, method, X):
     return X.map_blocks(
         fn, dtype=sample.dtype, meta=meta, chunks=(X.chunks[0], (sample.shape[1],))
     )
+
+
+# ------------------------------------------------------- duplicated data set
+def _y_summary(y):
+    """Labels present and a fractional value, if any, of a chunk of 1-D targets."""
+    y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    fraction = None
+    if y.dtype.kind == "f":
+        vals = y[np.isfinite(y)]
+        frac = np.mod(vals, 1) != 0
+        if frac.any():
+            fraction = float(vals[np.argmax(frac)])
+    try:
+        labels = np.unique(y) if fraction is None else None
+    except TypeError:
+        labels = None
+    return labels, fraction
+
+
+def _expand_chunk(x, y, sw, offset, classes, drop_zero, soft_1d):
+    from ._weighted_hard import _expand
+
+    X_rep, y_rep, w_rep, index, _ = _expand(
+        x, y, sw, classes, drop_zero, row_offset=offset, soft_1d=soft_1d, min_classes=1
+    )
+    return X_rep, y_rep, w_rep, index + offset
+
+
+def dask_to_weighted_hard(X, y, sample_weight, *, classes, drop_zero):
+    """:func:`~skfuzzy_ce.to_weighted_hard` on a dask array X: lazy dask arrays
+    ``(X_rep, y_rep, w_rep, index)``, each chunk of X expanded on its own."""
+    import dask
+    import dask.array as da
+    from operator import getitem
+
+    if not is_dask_collection(X) or _is_frame(X):
+        raise ValueError(
+            "to_weighted_hard on dask input needs X as a dask array chunked along rows "
+            "(for a dask DataFrame: X.to_dask_array(lengths=True))."
+        )
+    x_blocks, lengths = _row_chunks(X, "X")
+    if lengths is None:
+        raise ValueError(
+            "X has unknown chunk sizes: call X.compute_chunk_sizes() (or "
+            "to_dask_array(lengths=True)) before to_weighted_hard."
+        )
+    y_blocks = _align(y, X, lengths, "y")
+    sw_blocks = _align(sample_weight, X, lengths, "sample_weight") or [None] * len(x_blocks)
+    if len(y_blocks) != len(x_blocks) or len(sw_blocks) != len(x_blocks):
+        raise ValueError("y and sample_weight must be chunked along rows as X.")
+    y_ndim = y.ndim if hasattr(y, "ndim") else np.ndim(y)
+    soft_1d = None
+    if y_ndim == 1 or (y_ndim == 2 and y.shape[1] == 1):
+        # The classes and the reading of 1-D floats are properties of the whole of y.
+        summaries = dask.compute(*[dask.delayed(_y_summary)(b) for b in y_blocks])
+        if any(f is not None for _, f in summaries):
+            soft_1d = True
+            classes = np.arange(2) if classes is None else classes
+        elif classes is None and all(lab is not None for lab, _ in summaries):
+            classes = np.unique(np.concatenate([lab for lab, _ in summaries]))
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+    meta_x = X._meta[:0]
+    label_dtype = np.asarray(classes).dtype if classes is not None else np.dtype(np.int64)
+    outs = ([], [], [], [])
+    expand = dask.delayed(_expand_chunk, pure=True)
+    for xb, yb, swb, off, m in zip(x_blocks, y_blocks, sw_blocks, offsets, lengths):
+        part = expand(xb, yb, swb, off, classes, drop_zero, soft_1d)
+        n_out = np.nan if drop_zero else m * (len(classes) if classes is not None else np.nan)
+        specs = (
+            ((n_out, X.shape[1]), X.dtype, meta_x),
+            ((n_out,), label_dtype, np.empty(0, dtype=label_dtype)),
+            ((n_out,), np.float64, np.empty(0)),
+            ((n_out,), np.intp, np.empty(0, dtype=np.intp)),
+        )
+        for j, (shape, dtype, meta) in enumerate(specs):
+            piece = dask.delayed(getitem, pure=True)(part, j)
+            outs[j].append(da.from_delayed(piece, shape=shape, dtype=dtype, meta=meta))
+    return tuple(da.concatenate(pieces, axis=0) for pieces in outs)
