@@ -114,8 +114,11 @@ class _ClientRunner:
 
         try:
             return self.client.gather(handles)
-        except Exception:
-            wait(handles)
+        except Exception:  # an erred or cancelled chunk: find the first, in chunk order
+            try:
+                wait(handles)
+            except Exception:  # cancelled futures (a restarted cluster) raise here
+                pass
         failed = [i for i, f in enumerate(handles) if f.status != "finished"]
         if prefer is not None:
             flagged = [i for i in failed if prefer[i]]
@@ -735,7 +738,7 @@ def dask_predict(estimator, method, X):
     meta_in = _x_meta(X, dtype)
     validate_data(estimator, meta_in, skip_check_array=True, reset=False)
     if _is_frame(X):
-        X = X.to_dask_array(lengths=False)
+        X = X.to_dask_array()  # chunk sizes unknown, not computed
     else:
         _row_chunks(X, "X")  # rows only
     fn = getattr(estimator, method)
