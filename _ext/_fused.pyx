@@ -44,11 +44,14 @@
 # sparse accumulators are (d, n_out).
 
 from cython.parallel cimport prange, threadid
-from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemm, sgemv
+from scipy.linalg.cython_blas cimport dgemv, sgemv
 
 from libc.math cimport fabs, log, log1p
 
-from _loss_rows cimport binary_row, cb_row, exp_nonpos, expf_nonpos, floating
+from _kernel_utils cimport csr_logits, gemm, index_t
+from _loss_rows cimport (
+    KIND_CB, KIND_SIGMOIDS, KIND_SOFTMAX, binary_row, cb_row, exp_nonpos, expf_nonpos, floating,
+)
 
 # The per-row loss ("kind") of the kernels, as passed from Python.
 SOFTMAX = KIND_SOFTMAX
@@ -71,36 +74,6 @@ cdef extern from *:
 # block of a few dozen rows.
 cdef enum:
     FLUSH_ROWS = 256
-
-# Per-row losses. SOFTMAX: soft-label cross-entropy of a softmax over the n_out = n_classes
-# columns (block_multinomial), or of a single logit for two classes (n_out = 1, binary_row).
-# SIGMOIDS: one independent sigmoid per column, binary cross-entropy with target y_ik, weight
-# s_i cw_k (n_out = n_classes). CB: continuous Bernoulli NLL of the single logit (n_out =
-# n_classes = 1, y_i in [0, 1], class weights unused).
-cdef enum:
-    KIND_SOFTMAX = 0
-    KIND_SIGMOIDS = 1
-    KIND_CB = 2
-
-ctypedef fused index_t:
-    int
-    long long
-
-
-cdef inline void gemm(
-    char *transa, char *transb, int m, int n, int k,
-    const floating *a, int lda, const floating *b, int ldb,
-    floating beta, floating *c, int ldc,
-) noexcept nogil:
-    """Column-major C = op(A) @ op(B) + beta * C (alpha = 1), in X's precision."""
-    cdef floating alpha = 1.0
-    if floating is double:
-        dgemm(transa, transb, &m, &n, &k, &alpha, <double *> a, &lda, <double *> b, &ldb,
-              &beta, c, &ldc)
-    else:
-        sgemm(transa, transb, &m, &n, &k, &alpha, <float *> a, &lda, <float *> b, &ldb,
-              &beta, c, &ldc)
-
 
 cdef inline void add_compensated(double *total, double *comp, double x) noexcept nogil:
     """total + comp += x, Neumaier's compensated summation (the rounding error into comp)."""
@@ -493,8 +466,6 @@ cdef double csr_chunk(
     cdef Py_ssize_t n_out = coef_t.shape[1], d = coef_t.shape[0], n_classes = Y.shape[1]
     cdef Py_ssize_t i, i0, ii, m, p, j, k
     cdef double v, loss = 0.0, comp = 0.0
-    cdef floating vf
-    cdef floating *zr
     cdef floating *gd
     cdef floating *gsum = <floating *> &work[6 * block_rows]
     for j in range(d * n_out):
@@ -505,16 +476,8 @@ cdef double csr_chunk(
     while i0 < r_stop:
         m = min(block_rows, r_stop - i0)
         # 1. Z_i = b + x_i W^T, against the rows of W^T: contiguous.
-        for ii in range(m):
-            i = i0 + ii
-            zr = &z[ii * n_out]
-            for k in range(n_out):
-                zr[k] = <floating> intercept[k]
-            for p in range(indptr[i], indptr[i + 1]):
-                vf = data[p]
-                j = indices[p]
-                for k in range(n_out):
-                    zr[k] += vf * coef_t[j, k]
+        csr_logits(&data[0], &indices[0], &indptr[0], &coef_t[0, 0], &intercept[0], z, i0, m,
+                   n_out)
         # 2. Loss and gradient, class-major (the intercept is in z already).
         gd = block_loss_gradient(
             z, NULL, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0 if ts.shape[0] > 1 else 0], &ones[0],

@@ -5,12 +5,22 @@
 # precision; expf_nonpos is the float exp of the fused kernels' float32 path
 # (_fused.block_multinomial).
 
-from libc.math cimport expm1, fabs, log1p, tanh
+from libc.math cimport expm1, fabs, log1p, sqrt, tanh
 from libc.string cimport memcpy
 
 ctypedef fused floating:
     float
     double
+
+# Per-row losses ("kind"s). SOFTMAX: soft-label cross-entropy of a softmax over the n_out =
+# n_classes columns (_fused.block_multinomial), or of a single logit for two classes (n_out =
+# 1, binary_row). SIGMOIDS: one independent sigmoid per column, binary cross-entropy with
+# target y_ik, weight s_i cw_k (n_out = n_classes). CB: continuous Bernoulli NLL of the
+# single logit (n_out = n_classes = 1, y_i in [0, 1], class weights unused).
+cdef enum:
+    KIND_SOFTMAX = 0
+    KIND_SIGMOIDS = 1
+    KIND_CB = 2
 
 
 cdef inline double exp_nonpos(double x) noexcept nogil:
@@ -152,3 +162,103 @@ cdef inline double cb_row(double eta, double y, double s, floating *g) noexcept 
     if y != 1.0:
         loss = loss + (1.0 - y) * log1pexp(eta)
     return s * loss
+
+
+# Curvature: the Hessian of a row's loss with respect to its raw predictions Z_i,
+#
+#   H_i = diag(A_i) - Cc_i Cc_i^T                      (Cc_i = 0 for the diagonal kinds)
+#
+# (sample and class weights folded in). A softmax over K outputs has A_ik = T_i p_ik,
+# Cc_ik = sqrt(T_i) p_ik (H_i = T_i (diag(p) - p p^T), T_i = s_i sum_k cw_k y_ik); a single
+# logit (binary_row) (a + b) sigma(z)(1 - sigma(z)); a sigmoid s_i cw_k sigma(z)(1 - sigma(z));
+# the continuous Bernoulli s_i Var(eta) (cb_row's loss is s (A(eta) - eta y) up to terms
+# constant in eta, A the log-partition, whose second derivative is the variance).
+
+
+cdef inline double logistic_variance(double z) noexcept nogil:
+    """sigma(z) (1 - sigma(z)) = e / (1 + e)^2 with e = exp(-|z|) (even in z): no overflow,
+    no cancellation; 0 for huge |z| (below 2.3e-308 once |z| > 708). NaN stays NaN."""
+    cdef double e = exp_nonpos(-fabs(z))
+    cdef double q = 1.0 + e
+    return e / (q * q)
+
+
+cdef inline double binary_curvature(
+    double z, double y0, double y1, double s, double cw0, double cw1
+) noexcept nogil:
+    """d^2 loss / dz^2 of binary_row: (a + b) sigma(z) (1 - sigma(z))."""
+    cdef double a = s * cw1 * y1
+    cdef double b = s * cw0 * y0
+    return (a + b) * logistic_variance(z)
+
+
+cdef inline double cb_variance(double eta) noexcept nogil:
+    """Variance of the continuous Bernoulli with logit eta: d mean / d eta, so that cb_row's
+    loss has second derivative s * cb_variance(eta).
+
+      Var(eta) = 1/eta^2 - 1/(4 sinh^2(eta/2)),   1/12 at 0, ~ 1/eta^2 for huge |eta|.
+
+    For |eta| < 1, where the two terms cancel (by a factor over 12), its Taylor series
+    Var = sum_n (2n - 1) B_2n eta^(2n-2) / (2n)! (B: Bernoulli numbers; it converges for
+    |eta| < 2 pi), to eta^20: truncation < 4e-17 relative at |eta| = 1. Beyond, the closed
+    form with 1/(4 sinh^2(a/2)) = e / expm1(-a)^2, a = |eta|, e = exp(-a): no overflow, and
+    e = 0 for huge a (1/a^2 exactly; 0 at a = inf). NaN stays NaN.
+    """
+    cdef double a = fabs(eta), e2, em
+    if a < 1.0:
+        e2 = eta * eta
+        return 0.08333333333333333 + e2 * (-0.004166666666666667 + e2 * (
+            0.00016534391534391533 + e2 * (-5.787037037037037e-06 + e2 * (
+                1.8789081289081288e-07 + e2 * (-5.812609152556243e-09 + e2 * (
+                    1.7397297489890083e-10 + e2 * (-5.084520444483875e-12 + e2 * (
+                        1.4596305495672335e-13 + e2 * (-4.1322505272603176e-15 + e2 * (
+                            1.1568905939556482e-16))))))))))
+    em = expm1(-a)
+    return 1.0 / (a * a) - exp_nonpos(-a) / (em * em)
+
+
+cdef inline void softmax_probabilities(
+    const double *z, Py_ssize_t K, double *p, double *q, Py_ssize_t stride
+) noexcept nogil:
+    """p = softmax(z) and (q not NULL) q = 1 - p, into p[k * stride], q[k * stride].
+
+    Shifted by the row max (every exp argument <= 0, so no overflow for any finite z).
+    q_k is the sum of the other classes' exps over their total (prefix plus suffix sums, in
+    class order), not 1 - p_k: accurate to a few ulps even when p_k is within rounding of 1
+    (the curvature T p_k (1 - p_k) of a confident row).
+    """
+    cdef Py_ssize_t k
+    cdef double mx = z[0], e, tot = 0.0, acc
+    for k in range(1, K):
+        mx = z[k] if z[k] > mx else mx
+    for k in range(K):
+        e = exp_nonpos(z[k] - mx)
+        p[k * stride] = e
+        tot += e
+    if q != NULL:
+        acc = 0.0
+        for k in range(K):
+            q[k * stride] = acc
+            acc += p[k * stride]
+        acc = 0.0
+        for k in range(K - 1, -1, -1):
+            q[k * stride] += acc
+            acc += p[k * stride]
+        for k in range(K):
+            q[k * stride] /= tot
+    for k in range(K):
+        p[k * stride] /= tot
+
+
+cdef inline void softmax_curvature(
+    const double *z, Py_ssize_t K, double T, double *A, double *Cc, Py_ssize_t stride
+) noexcept nogil:
+    """A_k = T p_k and Cc_k = sqrt(T) p_k, p = softmax(z), into A[k * stride], Cc[k * stride]:
+    the Hessian T (diag(p) - p p^T) of the softmax cross-entropy of a row whose weighted
+    targets sum to T (>= 0)."""
+    cdef Py_ssize_t k
+    cdef double rt = sqrt(T)
+    softmax_probabilities(z, K, Cc, NULL, stride)
+    for k in range(K):
+        A[k * stride] = T * Cc[k * stride]
+        Cc[k * stride] = rt * Cc[k * stride]

@@ -18,7 +18,7 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
-from . import _fused
+from . import _fused, _hessian
 from ._linear_loss import blas_single_thread, effective_n_threads
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
@@ -39,6 +39,11 @@ _CHUNK_BUDGET = 4 * 1024 * 1024  # bytes of per-chunk gradient accumulators, at 
 # CSR rows per block: each phase of a block (gathering W^T rows, scattering into the
 # accumulator) then runs long enough to keep its own d * n_out working set in cache.
 _CSR_BLOCK_ROWS = 1024
+# Hessian: bytes of per-chunk float64 accumulators (as many chunks as fit, at least one), and
+# of each thread's densified block of CSR rows.
+_HESSIAN_BUDGET = 64 * 1024 * 1024
+_HESSIAN_CSR_BLOCK_BYTES = 4 * 1024 * 1024
+_HESSIAN_BLOCK_ROWS = 256
 
 
 def cache_size_bytes(level=2):
@@ -89,10 +94,12 @@ def block_rows_for_cache(n_features, n_outputs, itemsize, cache_bytes=None):
     return int(min(4096, max(16, rows - rows % 8)))
 
 
-def _n_chunks(n_units, acc_size):
-    """Chunks of the row range, from the problem's shape only (never the thread count)."""
-    by_memory = _CHUNK_BUDGET // max(8 * acc_size, 1)
-    cap = max(1, min(n_units, _MAX_CHUNKS, max(4, by_memory)))
+def _n_chunks(n_units, acc_size, budget=_CHUNK_BUDGET, min_chunks=4):
+    """Chunks of the row range, from the problem's shape only (never the thread count):
+    per-chunk float64 accumulators of ``acc_size`` entries within ``budget`` bytes, but at
+    least ``min_chunks`` chunks (when there are as many units)."""
+    by_memory = budget // max(8 * acc_size, 1)
+    cap = max(1, min(n_units, _MAX_CHUNKS, max(min_chunks, by_memory)))
     return int(max(c for c in _CHUNK_COUNTS if c <= cap))
 
 
@@ -212,13 +219,137 @@ class FusedLinearObjective:
         self._chunk_loss = np.empty(self.n_chunks, dtype=np.float64)
         self._acc = np.empty(self.n_coef, dtype=np.float64)
         self._gint = np.empty(n_outputs, dtype=np.float64)
-        self._columns = None
+        self._columns = None  # X by columns (coordinate descent): made by columns()
+        self._hess = None  # the Hessian's buffers: made by the first hessian() call
 
     def split(self, w):
         """Views of ``w`` as (coef of shape (n_outputs, n_features), intercept or None)."""
         coef = w[: self.n_coef].reshape(self.n_outputs, self.n_features)
         intercept = w[self.n_coef :] if self.fit_intercept else None
         return coef, intercept
+
+    def _set_coefficients(self, w):
+        """Copy ``w`` into the kernels' coefficient inputs (W transposed, intercept)."""
+        coef, intercept = self.split(w)
+        self._coef[...] = coef.T
+        if intercept is not None:
+            self._intercept[...] = intercept
+
+    def _hessian_buffers(self):
+        """The Hessian kernel's buffers, made on the first :meth:`hessian` call (a fit that
+        never asks for the Hessian never pays for them)."""
+        if self._hess is not None:
+            return self._hess
+        n, d, K, T = self.X.shape[0], self.n_features, self.n_outputs, self.n_threads
+        dtype = self.X.dtype
+        p = d + (1 if self.fit_intercept else 0)
+        full = self.kind == "softmax" and K > 1
+        pairs = [(k, l) for k in range(K) for l in (range(k, K) if full else [k])]
+        m = _HESSIAN_BLOCK_ROWS
+        if self._sparse:  # the densified block stays modest whatever d
+            m = min(m, _HESSIAN_CSR_BLOCK_BYTES // (max(d, 1) * dtype.itemsize))
+        m = int(max(1, min(m, n)))
+        n_acc = len(pairs) * p * p
+        n_chunks = _n_chunks(-(-n // m), n_acc, budget=_HESSIAN_BUDGET, min_chunks=1)
+        # Augmented index k * p + j of each parameter, in the order [W.ravel(), b].
+        order = [k * p + np.arange(d) for k in range(K)]
+        if self.fit_intercept:
+            order.append(np.arange(K) * p + d)
+        self._hess = {
+            "p": p,
+            "pairs": pairs,
+            "block_rows": m,
+            "order": np.concatenate(order),
+            "z": np.empty((T, m * K), dtype=dtype),
+            "work": np.empty((T, 3 * K * m + K + m), dtype=np.float64),
+            "scaled": np.empty((T, m * p), dtype=dtype),
+            "tmp": np.empty((T, p * p) if dtype == np.float32 else (1, 1), dtype=np.float32),
+            "dense": np.empty((T, m * d) if self._sparse else (1, 1), dtype=dtype),
+            "chunk_acc": np.empty((n_chunks, n_acc), dtype=np.float64),
+            "acc": np.empty(n_acc, dtype=np.float64),
+        }
+        return self._hess
+
+    def hessian(self, w):
+        """Hessian of the data term ``sum_i loss_i`` at ``w`` (not divided by ``sw_sum``,
+        no penalty).
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_params,), float64
+            ``[W.ravel(), b]``.
+
+        Returns
+        -------
+        H : ndarray of shape (n_params, n_params), float64
+            Symmetric, rows and columns in the order of ``w``. Computed in one pass over X
+            (see ``_hessian.pyx``); bitwise the same for every ``n_threads``.
+        """
+        h = self._hessian_buffers()
+        self._set_coefficients(w)
+        X, p = self.X, h["p"]
+        with blas_single_thread():  # BLAS inside the OpenMP threads: see _run_kernel
+            if self._sparse:
+                _hessian.csr_hessian(
+                    X.data, X.indices, X.indptr, self.Y, self.sample_weight,
+                    self.class_weight, self._tsum, self._coef, self._intercept, h["dense"],
+                    h["z"], h["work"], h["scaled"], h["tmp"], h["chunk_acc"],
+                    h["block_rows"], self.fit_intercept, self.n_threads, self._kind,
+                )  # fmt: skip
+            else:
+                _hessian.dense_hessian(
+                    X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
+                    self._intercept, h["z"], h["work"], h["scaled"], h["tmp"],
+                    h["chunk_acc"], h["block_rows"], self.fit_intercept, self.n_threads,
+                    self._kind,
+                )  # fmt: skip
+        _fused.reduce_chunks(h["chunk_acc"], h["acc"], self.n_threads)
+        # Each block is stored column-major with its upper triangle filled: read row-major,
+        # its lower triangle.
+        blocks = h["acc"].reshape(len(h["pairs"]), p, p)
+        K = self.n_outputs
+        H_aug = np.zeros((K * p, K * p))
+        for block, (k, l) in zip(blocks, h["pairs"]):
+            full = np.tril(block)
+            full += np.tril(block, -1).T
+            H_aug[k * p : (k + 1) * p, l * p : (l + 1) * p] = full
+            if l != k:
+                H_aug[l * p : (l + 1) * p, k * p : (k + 1) * p] = full
+        order = h["order"]
+        return H_aug[np.ix_(order, order)]
+
+    def row_curvature(self, w):
+        """Per-row Hessians of the loss with respect to the raw predictions at ``w``:
+        ``diag(A_i) - Cc_i Cc_i^T`` (sample and class weights included).
+
+        Returns
+        -------
+        A : ndarray of shape (n_outputs, n_samples), float64
+        Cc : ndarray of shape (n_outputs, n_samples), float64, or None
+            None for the kinds whose per-row Hessian is diagonal (a single logit, sigmoids,
+            the continuous Bernoulli); ``sqrt(T_i) * softmax(Z_i)`` for a softmax over
+            several outputs (``A_i = T_i * softmax(Z_i)``).
+        """
+        self._set_coefficients(w)
+        n, K, T, X = self.X.shape[0], self.n_outputs, self.n_threads, self.X
+        m = self.block_rows
+        A = np.empty((K, n))
+        Cc = np.empty((K, n)) if self.kind == "softmax" and K > 1 else None
+        z = np.empty((T, m * K), dtype=X.dtype)
+        zrow = np.empty((T, K))
+        with blas_single_thread():
+            if self._sparse:
+                _hessian.csr_row_curvature(
+                    X.data, X.indices, X.indptr, self.Y, self.sample_weight,
+                    self.class_weight, self._tsum, self._coef, self._intercept, z, zrow, A, Cc,
+                    m, T, self._kind,
+                )  # fmt: skip
+            else:
+                _hessian.dense_row_curvature(
+                    X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
+                    self._intercept, z, zrow, A, Cc, m, T, self._kind,
+                )  # fmt: skip
+        return A, Cc
 
     def _run_kernel(self):
         """Fill the chunk accumulators, then reduce them in chunk order."""
@@ -251,10 +382,7 @@ class FusedLinearObjective:
 
     def loss_gradient(self, w):
         """Data term and its gradient at ``w`` (float64 array of shape (n_params,))."""
-        coef, intercept = self.split(w)
-        self._coef[...] = coef.T
-        if intercept is not None:
-            self._intercept[...] = intercept
+        self._set_coefficients(w)
         loss = self._run_kernel()
         grad = np.empty(self.n_params, dtype=np.float64)
         acc = self._acc.reshape(
@@ -268,14 +396,27 @@ class FusedLinearObjective:
         return loss, grad
 
     def columns(self):
-        """X by columns, for coordinate descent: ``(X_fortran,)`` for dense X, ``(data,
-        indices, indptr)`` of its CSC form for sparse X. Made on the first call (a copy
-        of X, in X's precision), then kept."""
+        """X by columns, for coordinate descent (:func:`skfuzzy_ce._cd.cd_quadratic`).
+
+        Returns ``(columns, offsets)``. Dense X with an intercept: a Fortran-ordered copy
+        of ``X - offsets``, ``offsets`` the sample-weighted column means. Coordinate descent
+        converges slowly along a feature that is nearly collinear with the intercept (a
+        large mean beside a small spread); centered columns decouple the two, as glmnet
+        centers. Otherwise ``offsets`` is None and the columns are X's own: a
+        Fortran-ordered copy of dense X, or ``(data, indices, indptr)`` of sparse X's CSC
+        form (centering would make it dense). Made on the first call (a copy of X, in X's
+        precision), then kept.
+        """
         if self._columns is None:
             if self._sparse:
                 csc = self.X.tocsc()
                 csc.sort_indices()
-                self._columns = (csc.data, csc.indices, csc.indptr)
+                self._columns = ((csc.data, csc.indices, csc.indptr), None)
+            elif self.fit_intercept:
+                offsets = np.average(self.X, axis=0, weights=self.sample_weight)
+                cols = np.array(self.X, order="F", copy=True)  # never X itself: centered here
+                cols -= offsets.astype(cols.dtype)
+                self._columns = (cols, offsets)
             else:
-                self._columns = (np.asfortranarray(self.X),)
+                self._columns = (np.asfortranarray(self.X), None)
         return self._columns

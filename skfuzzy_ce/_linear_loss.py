@@ -6,8 +6,6 @@
 
 import os
 
-import numpy as np
-
 __all__ = ["effective_n_threads", "blas_single_thread"]
 
 

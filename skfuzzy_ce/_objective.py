@@ -55,14 +55,12 @@ class PenalizedObjective:
         # output's intercept (or, without a penalty, every output's coefficients): the
         # directions along which its Hessian is singular (see free_directions).
         self.symmetric_softmax = data.kind == "softmax" and data.n_outputs > 1
-        self.n_evaluations = 0
 
     def split(self, w):
         return self.data.split(w)
 
     def __call__(self, w):
         """Smooth part (data term and L2) and its gradient: what L-BFGS-B minimizes."""
-        self.n_evaluations += 1
         loss, grad = self.data.loss_gradient(w)
         inv_s = 1.0 / self.sw_sum
         grad = grad * inv_s

@@ -102,6 +102,18 @@ class LbfgsSolver:
         return SolverResult(w, int(min(result.nit, self.max_iter)), optimality, message)
 
 
+def _predicted_decrease(value, decrease):
+    """The model's predicted change, for the line search, or None when the step is not a
+    descent step. Where it is within rounding of the objective (near the optimum, the
+    terms that make it up cancel to below their own rounding), its sign means nothing: 0,
+    so that the line search judges the step by the optimality measure alone."""
+    if decrease < 0:
+        return decrease
+    if decrease <= 16 * np.finfo(np.float64).eps * abs(value):
+        return 0.0
+    return None
+
+
 def _line_search(objective, w, value, grad, step, decrease):
     """Backtracking (Armijo) on the whole objective along ``step``.
 
@@ -175,9 +187,9 @@ class NewtonCholeskySolver:
             if n_iter == 0 and objective.optimality(w, grad) <= self.tol and self.tol > 0:
                 break  # already optimal (a warm start at the solution)
             step = self._newton_step(objective, w, grad, free)
-            decrease = float(grad @ step)
-            if not decrease < 0:
-                reason = "the Newton step is not a descent direction (rounding)"
+            decrease = _predicted_decrease(smooth, float(grad @ step))
+            if decrease is None:
+                reason = "the Newton step is not a descent direction"
                 break
             found = _line_search(objective, w, smooth, grad, step, decrease)
             if found is None:
@@ -190,7 +202,7 @@ class NewtonCholeskySolver:
                 _print_iteration(self.name, n_iter, smooth, optimality)
             # Converged: gradient below tol and half the squared Newton decrement (of the
             # step just taken) too, as scikit-learn's newton-cholesky.
-            if optimality <= self.tol and -0.5 * decrease <= self.tol:
+            if optimality <= self.tol and -0.5 * decrease <= self.tol:  # decrease <= 0
                 break
         return SolverResult(w, n_iter, objective.optimality(w, grad), reason)
 
@@ -220,7 +232,7 @@ class NewtonCDSolver:
         w = np.array(w0, dtype=np.float64)
         K, d, n_coef = objective.n_outputs, objective.n_features, objective.n_coef
         penalty = objective.penalty
-        columns = objective.data.columns()
+        columns, offsets = objective.data.columns()
         n_samples = objective.data.n_samples
         D = np.zeros((K, d))
         Db = np.zeros(K)
@@ -236,20 +248,29 @@ class NewtonCDSolver:
             coef, _ = objective.split(w)
             D[...] = 0.0
             Db[...] = 0.0
+            gW = grad[:n_coef].reshape(K, d)
+            gb = grad[n_coef:] if objective.fit_intercept else None
+            if offsets is not None:
+                # Centered columns x - m: the same quadratic model in the coordinates
+                # (W, b' = b + W m), whose W-gradient is gW - gb m^T; the step in b is then
+                # Db' - D m.
+                gW = gW - np.outer(gb, offsets)
             # Inexact Newton: the inner problem is solved to a fraction of the current
             # optimality (a forcing sequence), never much below what is asked of the outer.
             inner_tol = max(0.1 * optimality, 0.01 * self.tol)
             _cd.cd_quadratic(
-                *columns, A, Cc, grad[:n_coef].reshape(K, d), grad[n_coef:] if
-                objective.fit_intercept else np.zeros(K), coef, penalty.l1, penalty.l2,
+                columns, A, Cc, gW, gb, coef, penalty.l1, penalty.l2,
                 objective.fit_intercept, D, Db, dZ, s, self.max_sweeps, inner_tol,
             )  # fmt: skip
+            if offsets is not None:
+                Db -= D @ offsets
             step = np.concatenate([D.ravel(), Db]) if objective.fit_intercept else D.ravel()
             decrease = float(grad @ step)
             if penalty.l1:
                 decrease += penalty.l1 * float(np.abs(coef + D).sum() - np.abs(coef).sum())
-            if not decrease < 0:
-                reason = "the coordinate descent step is not a descent direction (rounding)"
+            decrease = _predicted_decrease(value, decrease)
+            if decrease is None:
+                reason = "the coordinate descent step is not a descent direction"
                 break
             found = _line_search(objective, w, value, grad, step, decrease)
             if found is None:

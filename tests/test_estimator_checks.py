@@ -1,6 +1,7 @@
 """scikit-learn's estimator checks on the core estimator, every solver and penalty, with no
 expected failures."""
 
+from conftest import run_estimator_check
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skfuzzy_ce import SoftLabelLogisticRegression
@@ -16,4 +17,4 @@ from skfuzzy_ce import SoftLabelLogisticRegression
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    run_estimator_check(check, estimator)

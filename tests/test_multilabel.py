@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import run_estimator_check
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -165,4 +166,4 @@ def test_dense_sparse_float32_agree():
     ]
 )
 def test_sklearn_checks(estimator, check):
-    check(estimator)
+    run_estimator_check(check, estimator)

@@ -1,0 +1,61 @@
+# Helpers shared by the blocked kernels (_fused, _hessian): BLAS in X's precision, the index
+# type of CSR X, and the raw predictions of a block of CSR rows. Everything here is inline
+# (cimported, nothing imported at run time).
+
+from scipy.linalg.cython_blas cimport dgemm, dsyrk, sgemm, ssyrk
+
+from _loss_rows cimport floating
+
+ctypedef fused index_t:
+    int
+    long long
+
+
+cdef inline void gemm(
+    char *transa, char *transb, int m, int n, int k,
+    const floating *a, int lda, const floating *b, int ldb,
+    floating beta, floating *c, int ldc,
+) noexcept nogil:
+    """Column-major C = op(A) @ op(B) + beta * C (alpha = 1), in X's precision."""
+    cdef floating alpha = 1.0
+    if floating is double:
+        dgemm(transa, transb, &m, &n, &k, &alpha, <double *> a, &lda, <double *> b, &ldb,
+              &beta, c, &ldc)
+    else:
+        sgemm(transa, transb, &m, &n, &k, &alpha, <float *> a, &lda, <float *> b, &ldb,
+              &beta, c, &ldc)
+
+
+cdef inline void syrk(
+    int n, int k, floating alpha, const floating *a, int lda, floating beta, floating *c,
+    int ldc,
+) noexcept nogil:
+    """Upper triangle of the column-major C = alpha A A^T + beta C, A (n, k) column-major,
+    in X's precision ("U", "N": a row-major (k, n) block of rows is A)."""
+    if floating is double:
+        dsyrk(b"U", b"N", &n, &k, &alpha, <double *> a, &lda, &beta, c, &ldc)
+    else:
+        ssyrk(b"U", b"N", &n, &k, &alpha, <float *> a, &lda, &beta, c, &ldc)
+
+
+cdef inline void csr_logits(
+    const floating *data, const index_t *indices, const index_t *indptr,
+    const floating *coef_t, const double *intercept, floating *z, Py_ssize_t i0,
+    Py_ssize_t m, Py_ssize_t n_out,
+) noexcept nogil:
+    """z (m, n_out), row-major: b + x_i W^T for the CSR rows [i0, i0 + m), from each row's
+    non-zeros against the rows of W^T (coef_t (d, n_out), row-major: contiguous), in X's
+    precision, the non-zeros in storage order."""
+    cdef Py_ssize_t ii, i, p, j, k
+    cdef floating vf
+    cdef floating *zr
+    for ii in range(m):
+        i = i0 + ii
+        zr = &z[ii * n_out]
+        for k in range(n_out):
+            zr[k] = <floating> intercept[k]
+        for p in range(indptr[i], indptr[i + 1]):
+            vf = data[p]
+            j = indices[p]
+            for k in range(n_out):
+                zr[k] += vf * coef_t[j * n_out + k]
