@@ -104,8 +104,14 @@ class _ClientRunner:
         return self.client.compute(list(blocks), optimize_graph=True)
 
     def map(self, fn, *lists, **kwargs):
-        # pure=False: fresh keys, no hashing of w on every evaluation.
-        return [self.client.submit(fn, *args, pure=False, **kwargs) for args in zip(*lists)]
+        # One batch of tasks (one message); pure=False: fresh keys, no hashing of w.
+        if not lists or not lists[0]:
+            return []
+        if kwargs:
+            return self.client.map(lambda *a: fn(*a, **kwargs), *lists, pure=False,
+                                   key=[f"{fn.__name__.lstrip('_')}-{_token()}"
+                                        for _ in lists[0]])  # fmt: skip
+        return self.client.map(fn, *lists, pure=False)
 
     def results(self, handles, prefer=None):
         """The results in chunk order; on failure the error of the first failing chunk
@@ -158,6 +164,12 @@ _LOCAL_SCHEDULERS = {
     "sync", "synchronous", "single-threaded", "threads", "threading", "processes",
     "multiprocessing",
 }
+
+
+def _token():
+    import uuid
+
+    return uuid.uuid4().hex
 
 
 def _runner():
