@@ -740,6 +740,18 @@ def fit_continuous_bernoulli(estimator, X, y, sample_weight):
 
 
 # -------------------------------------------------------------- prediction
+class _NamesChecked:
+    """A prediction method on the blocks of a DataFrame whose column names were checked
+    on the client: scikit-learn's "X does not have valid feature names" is not raised."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, block):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
+            return self.fn(block)
+
 def dask_predict(estimator, method, X):
     """``estimator.<method>`` on dask ``X``, lazily: one task per row chunk (``map_blocks``),
     the same chunks along rows, the dtype and shape of the in-memory result."""
@@ -749,11 +761,12 @@ def dask_predict(estimator, method, X):
     dtype = _x_dtype(X)
     meta_in = _x_meta(X, dtype)
     validate_data(estimator, meta_in, skip_check_array=True, reset=False)
+    fn = getattr(estimator, method)
     if _is_frame(X):
         X = X.to_dask_array()  # chunk sizes unknown, not computed
+        fn = _NamesChecked(fn)  # the names were checked above; the blocks have none
     else:
         _row_chunks(X, "X")  # rows only
-    fn = getattr(estimator, method)
     sample = fn(np.zeros((1, X.shape[1]), dtype=dtype))
     meta = sample[:0]
     if sample.ndim == 1:

@@ -164,7 +164,9 @@ def to_weighted_hard(X, y, sample_weight=None, *, classes=None, drop_zero=True, 
     if is_dask_input(X, y, sample_weight):  # lazy, chunk by chunk: see _dask.py
         from ._dask import dask_to_weighted_hard
 
-        out = dask_to_weighted_hard(X, y, sample_weight, classes=classes, drop_zero=drop_zero)
+        out = dask_to_weighted_hard(
+            X, y, sample_weight, classes=classes, drop_zero=drop_zero
+        )
         return out if return_index else out[:3]
     X_rep, y_rep, w_rep, index, _ = _expand(X, y, sample_weight, classes, drop_zero)
     if return_index:

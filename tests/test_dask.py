@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -172,7 +173,12 @@ def test_dask_dataframe_feature_names_and_string_labels(client):
     assert list(dist.classes_) == ["no", "yes"]
     _assert_same_model(dist, ref)
     proba = dist.predict_proba(dd.from_pandas(pdf.iloc[:, :4], npartitions=3))
-    np.testing.assert_allclose(proba.compute(), ref.predict_proba(pdf.iloc[:, :4]), rtol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        computed = proba.compute(scheduler="sync")
+    np.testing.assert_allclose(computed, ref.predict_proba(pdf.iloc[:, :4]), rtol=1e-9)
+    with pytest.raises(ValueError, match="feature names"):
+        dist.predict(dd.from_pandas(pdf.iloc[:, [1, 0, 2, 3]], npartitions=3))
 
 
 def _in_memory_error(fit, *args):
