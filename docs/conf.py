@@ -6,6 +6,7 @@ from the network. Links to scikit-learn, NumPy and SciPy are plain URLs made by 
 """
 
 import os
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -29,6 +30,9 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.extlinks",
     "sphinx.ext.mathjax",
+    # MathJax itself, bundled (a PyPI package ships MathJax 3 and its fonts): the built pages
+    # render their math offline instead of loading it from a CDN.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -153,5 +157,40 @@ def _check_api_reference_complete(app):
                 )
 
 
+# -- The math renders offline ------------------------------------------------------------------
+_REMOTE = re.compile(r"""<script[^>]*\bsrc=["'](?:https?:)?//[^"']*mathjax""", re.I)
+
+
+def remote_mathjax_references(html_dir):
+    """Problems with the math of the built pages under ``html_dir``, as messages.
+
+    A page that loads MathJax from the network (a CDN) shows raw LaTeX offline; a page that
+    loads it from ``_static`` needs the file there.
+    """
+    html_dir = Path(html_dir)
+    problems = []
+    local = re.compile(r"""<script[^>]*\bsrc=["']([^"':]*mathjax/[^"']*\.js)""", re.I)
+    for page in sorted(html_dir.rglob("*.html")):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        for match in _REMOTE.finditer(text):
+            problems.append(f"{page.relative_to(html_dir)} loads MathJax remotely: {match[0]}")
+        for src in local.findall(text):
+            if not (page.parent / src.split("?")[0]).exists():
+                problems.append(f"{page.relative_to(html_dir)} loads {src}, which is missing")
+    return problems
+
+
+def _check_math_is_offline(app, exception):
+    """Warn (an error under ``-W``) if a built page would load MathJax from the network."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from sphinx.util import logging
+
+    for problem in remote_mathjax_references(app.outdir):
+        logging.getLogger(__name__).warning(problem)
+
+
 def setup(app):
     app.connect("builder-inited", _check_api_reference_complete)
+    # After sphinx-mathjax-offline's own build-finished handler has copied MathJax.
+    app.connect("build-finished", _check_math_is_offline, priority=900)

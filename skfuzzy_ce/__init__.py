@@ -1,12 +1,19 @@
 """skfuzzy_ce: scikit-learn compatible learning from soft labels."""
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from . import metrics, model_selection  # noqa: F401 (reachable after import skfuzzy_ce)
 from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
 from ._soft_logistic import SoftLabelLogisticRegression
 from ._targets import soft_labels_from_counts
 from ._weighted_hard import WeightedHardClassifier, to_weighted_hard
 
-__version__ = "0.1.0.dev0"
+try:  # written once, in meson.build; read from the installed package's metadata
+    __version__ = _version("skfuzzy-ce")
+except PackageNotFoundError:  # pragma: no cover - imported from a tree that was not installed
+    __version__ = "unknown"
 
 __all__ = [
     "ContinuousBernoulliRegression",

@@ -6,9 +6,29 @@ import scipy.sparse as sp
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
-from ._targets import check_soft_targets
+from ._targets import _pandas_to_numpy, check_soft_targets
 
-__all__ = ["SoftClassifierMixin", "SparseCoefMixin", "compute_soft_class_weight", "hard_labels_of"]
+__all__ = [
+    "SoftClassifierMixin",
+    "SparseCoefMixin",
+    "compute_soft_class_weight",
+    "hard_labels_of",
+    "same_index_dtype",
+]
+
+
+def same_index_dtype(X):
+    """CSR ``X`` whose ``indices`` and ``indptr`` share one dtype, as the kernels need.
+
+    scipy accepts (and scikit-learn passes through) a CSR matrix with int64 ``indices`` and
+    int32 ``indptr`` or the reverse; the compiled kernels take one index type for both. Such a
+    matrix is rebuilt as a new matrix object (the data array is shared, not copied, and the
+    user's matrix is left as it is) with both arrays in the index dtype scipy chooses for it.
+    Anything else is returned as it is.
+    """
+    if sp.issparse(X) and X.format == "csr" and X.indices.dtype != X.indptr.dtype:
+        return type(X)((X.data, X.indices, X.indptr), shape=X.shape, copy=False)
+    return X
 
 
 def compute_soft_class_weight(class_weight, classes, Y, sample_weight):
@@ -46,10 +66,14 @@ def compute_soft_class_weight(class_weight, classes, Y, sample_weight):
 
 def hard_labels_of(y, classes):
     """Hard labels for accuracy: ``y`` itself if hard, else ``classes[argmax]`` of soft ``y``."""
-    y_arr = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    y_arr = _pandas_to_numpy(y, "y") if hasattr(y, "to_numpy") else np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        y_arr = y_arr[:, 0]  # a column vector of labels
     if y_arr.ndim == 1 and not (
         y_arr.dtype.kind == "f" and np.isfinite(y_arr).all() and np.any(np.mod(y_arr, 1) != 0)
     ):
+        # Hard labels: the package's checks (missing values, NaN, mixed types, with the row).
+        check_soft_targets(y_arr, min_classes=1)
         return y_arr
     Y, _ = check_soft_targets(y, classes=classes, min_classes=1)
     return np.asarray(classes)[np.argmax(Y, axis=1)]

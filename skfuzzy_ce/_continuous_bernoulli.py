@@ -14,11 +14,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._base import same_index_dtype
 from ._cb_math import cb_mean_logit
 from ._dask import is_dask_collection, is_dask_input
 from ._fused_objective import FusedLinearObjective
 from ._objective import make_objective
 from ._solvers import SOLVERS, fit_linear
+from ._targets import scale_weights
 
 __all__ = ["ContinuousBernoulliRegression"]
 
@@ -109,7 +111,13 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
     n_threads : int, default=None
         OpenMP threads of the loss kernel; ``None`` uses every available core (capped by
         ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
-        does not depend on it. BLAS is held to one thread during the fit.
+        does not depend on it. BLAS is held to one thread during the fit. More threads than
+        the available cores are capped to them.
+        Forked processes: a child made by ``fork`` (``multiprocessing``'s default start
+        method on Linux before Python 3.14) that fits with threads after the parent ran a
+        threaded fit hangs in OpenMP (libgomp). Start workers with ``"forkserver"`` or
+        ``"spawn"``, use joblib's ``"loky"`` backend (scikit-learn's ``n_jobs``), or fit with
+        ``n_threads=1`` in the parent; see the performance page.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
 
@@ -190,11 +198,13 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=True
         )
+        X = same_index_dtype(X)
         y = _check_unit_interval_target(y, X.dtype, type(self).__name__)
         check_consistent_length(X, y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        sample_weight, weight_exp = scale_weights(sample_weight, return_exponent=True)
         sw_sum = float(sample_weight.sum())  # > 0: _check_sample_weight refuses all zeros
         data = FusedLinearObjective(
             X,
@@ -205,6 +215,7 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             n_threads=self.n_threads,
             kind="continuous_bernoulli",
+            weight_exp=weight_exp,
         )
         return X, data, sw_sum
 

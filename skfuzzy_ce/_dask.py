@@ -32,10 +32,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
-from ._base import compute_soft_class_weight
+from ._base import compute_soft_class_weight, same_index_dtype
 from ._fused_objective import FusedLinearObjective, block_rows_for_cache
 from ._solvers import fit_linear, resolve_solver
-from ._targets import check_soft_targets
+from ._targets import check_soft_targets, weight_exponent
 
 __all__ = [
     "DaskDataTerm",
@@ -293,11 +293,9 @@ def _nbytes(a):
 
 
 def _load(x, y, sw, dtype):
-    X = check_array(
-        x, accept_sparse="csr", dtype=dtype, order="C", ensure_min_samples=0
+    X = same_index_dtype(
+        check_array(x, accept_sparse="csr", dtype=dtype, order="C", ensure_min_samples=0)
     )
-    if y is not None and hasattr(y, "to_numpy") and not hasattr(y, "columns"):
-        y = y.to_numpy()  # a Series: its values (a DataFrame keeps its columns)
     if sw is not None:
         sw = sw.to_numpy() if hasattr(sw, "to_numpy") else np.asarray(sw)
     return _Resident(_nbytes(X) + _nbytes(np.asarray(y)), X=X, y=y, sw=sw)
@@ -320,7 +318,11 @@ def _scan(chunk):
         "out_of_range": False,
         "min": None,
         "max": None,
+        "sw_max": 0.0,
     }
+    if chunk.sw is not None and chunk.sw.size and chunk.sw.dtype.kind in "biuf":
+        finite = chunk.sw[np.isfinite(chunk.sw)]
+        info["sw_max"] = float(finite.max()) if finite.size else 0.0
     if yv.ndim == 2 and yv.shape[1] == 1:
         yv = yv[:, 0]
     if yv.dtype.kind in "biuf" and yv.size:
@@ -372,6 +374,8 @@ def _validate(chunk, offset, spec):
             if not (sw.shape == (n,) and np.all(sw == 0)):
                 raise
             sw = np.zeros(n, dtype=np.float64)
+    if spec["weight_exp"]:  # the whole fit's weights divided by 2**e (scale_weights)
+        sw = np.ldexp(sw, -spec["weight_exp"])
     mass = Y.sum(axis=0, dtype=np.float64)  # before smoothing, as check_soft_targets
     eps = spec.get("label_smoothing", 0.0)
     if eps > 0:
@@ -395,6 +399,7 @@ def _build(chunk, spec, class_weight):
         chunk.X, chunk.Y, sw, cw, n_outputs=spec["n_outputs"],
         fit_intercept=spec["fit_intercept"], n_threads=spec["n_threads"],
         block_rows=spec["block_rows"], kind=spec["fused_kind"],
+        weight_exp=spec["weight_exp"],
     )  # fmt: skip
     return _Resident(chunk.nbytes, obj=obj)
 
@@ -412,8 +417,11 @@ class DaskDataTerm:
 
     split = FusedLinearObjective.split
 
-    def __init__(self, runner, terms, *, n_outputs, n_features, fit_intercept, kind, n_samples):
+    def __init__(
+        self, runner, terms, *, n_outputs, n_features, fit_intercept, kind, n_samples, weight_exp
+    ):
         self.runner = runner
+        self.weight_exp = int(weight_exp)
         self.terms = terms
         self.n_outputs = n_outputs
         self.n_features = n_features
@@ -578,7 +586,7 @@ class _Fit:
         return DaskDataTerm(
             self.runner, terms, n_outputs=spec["n_outputs"], n_features=self.n_features,
             fit_intercept=spec["fit_intercept"], kind=spec["fused_kind"],
-            n_samples=self.n_samples,
+            n_samples=self.n_samples, weight_exp=spec["weight_exp"],
         )  # fmt: skip
 
     def close(self):
@@ -612,6 +620,10 @@ def _spec(estimator, fit, **fields):
         "block_rows": None,
         "name": type(estimator).__name__,
         "d": d,
+        # The weights' scaling of the in-memory fit (scale_weights), from the largest weight.
+        "weight_exp": weight_exponent(
+            max(fit.infos[i]["sw_max"] for i in fit.keep), fit.n_samples
+        ),
     }
     spec.update(fields)
     return spec
@@ -681,7 +693,7 @@ def fit_soft_logistic(estimator, X, y, sample_weight):
             estimator.class_weight, classes, Ys, np.array([S])
         )
         sw_sum = S if multilabel else float(stats["totals"] @ class_weight)
-        if not sw_sum > 0:
+        if not sw_sum > 0 or not class_weight.any():  # (all class weights 0: multi-label)
             raise ValueError(
                 "The sample weights (times the class weights) sum to zero: there is nothing "
                 "to fit. Give some samples a positive weight."

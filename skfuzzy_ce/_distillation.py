@@ -45,11 +45,14 @@ def _tempered_softmax(log_p, factor, *, log=False):
 
     The row maximum is subtracted before scaling, so the largest entry of every row is 0
     whatever ``factor`` is, and a huge ``factor`` can only send the other entries to ``-inf``
-    (probability 0), never produce ``inf - inf``.
+    (probability 0), never produce ``inf - inf``. The zeros are left as they are rather than
+    multiplied: ``factor`` may be infinite (``1 / T`` overflows for ``T`` below about
+    ``5.6e-309``), and ``0 * inf`` is NaN; the result is then the limit ``T -> 0``, the one-hot
+    of the row's largest entry (shared equally by tied largest entries).
     """
     with np.errstate(over="ignore"):
         z = log_p - log_p.max(axis=1, keepdims=True)
-        z *= factor
+        np.multiply(z, factor, out=z, where=z != 0)
     return log_softmax(z, axis=1) if log else softmax(z, axis=1)
 
 
@@ -68,6 +71,13 @@ def _soften(proba, temperature, input_name):
             f"{input_name} must be a 2-D array of shape (n_samples, n_classes) whose rows are "
             f"probability distributions; got an array of shape {proba_arr.shape}. For binary "
             "probabilities P(class 1), pass np.column_stack([1 - p, p])."
+        )
+    if proba_arr.shape[1] == 1:
+        raise ValueError(
+            f"{input_name} has one column (shape {proba_arr.shape}): a distribution over a "
+            "single class is always 1, so there is nothing to soften, and the column is not "
+            "read as labels. For binary probabilities P(class 1), pass "
+            "np.column_stack([1 - p, p]); for class labels, one-hot encode them first."
         )
     dtype = proba_arr.dtype if proba_arr.dtype in (np.float32, np.float64) else np.float64
     P, _ = check_soft_targets(proba_arr, dtype=dtype, input_name=input_name, min_classes=1)

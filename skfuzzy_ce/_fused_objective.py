@@ -127,6 +127,12 @@ class FusedLinearObjective:
         keeps busy, up to every available core (see ``effective_n_threads``).
     block_rows : int, default=None
         Rows per block (dense X); ``None`` derives it from the L2 cache size.
+    weight_exp : int, default=0
+        The sample weights were divided by ``2**weight_exp`` to keep their sum finite
+        (:func:`~skfuzzy_ce._targets.scale_weights`): the data term is unchanged up to that
+        factor once divided by its normalizer, but the penalty's strength, ``1 / (C S)``,
+        must use the true total ``S * 2**weight_exp`` (read by
+        :func:`~skfuzzy_ce._objective.make_objective`).
     kind : {"softmax", "sigmoids", "continuous_bernoulli"}, default="softmax"
         The per-row loss: soft-label cross-entropy of a softmax (or of a single logit);
         binary cross-entropy of one independent sigmoid per column, entry ``(i, k)``
@@ -146,6 +152,7 @@ class FusedLinearObjective:
         n_threads=1,
         block_rows=None,
         kind="softmax",
+        weight_exp=0,
     ):
         n_samples, n_features = X.shape
         n_classes = Y.shape[1]
@@ -170,6 +177,7 @@ class FusedLinearObjective:
         self.class_weight = class_weight
         self.n_outputs = n_outputs
         self.fit_intercept = fit_intercept
+        self.weight_exp = int(weight_exp)
         # Work of one evaluation, in multiply-adds: the two products with X, plus a few
         # transcendental functions per entry of Z (about 32 multiply-adds) for the kinds whose
         # row math is per entry rather than per row.

@@ -11,7 +11,8 @@ every solver and penalty without either knowing where the rows live.
 Data-term protocol (unscaled sums over the rows it holds, ``sum_i s_i loss_i(Z_i)``):
 
 - attributes ``n_outputs``, ``n_features``, ``n_coef``, ``n_params``, ``fit_intercept``,
-  ``kind`` and ``split(w)``;
+  ``kind``, ``weight_exp`` (its sample weights were divided by ``2**weight_exp``, so that
+  their sum stays finite: the penalty uses the true total) and ``split(w)``;
 - ``loss_gradient(w) -> (loss, grad)``;
 - ``hessian(w) -> H`` of shape ``(n_params, n_params)`` (newton-cholesky);
 - ``row_curvature(w) -> (A, Cc)``, the per-row Hessians with respect to the raw predictions
@@ -28,7 +29,8 @@ __all__ = ["PenalizedObjective", "make_objective"]
 
 def make_objective(data, sw_sum, *, C, l1_ratio):
     """The objective of ``data`` under the elastic net of ``C`` and ``l1_ratio``."""
-    return PenalizedObjective(data, ElasticNetPenalty(C, l1_ratio, sw_sum, data.n_coef), sw_sum)
+    penalty = ElasticNetPenalty(C, l1_ratio, sw_sum, data.n_coef, weight_exp=data.weight_exp)
+    return PenalizedObjective(data, penalty, sw_sum)
 
 
 class PenalizedObjective:
@@ -106,6 +108,28 @@ class PenalizedObjective:
             if self.penalty.l2 == 0.0 and self.penalty.l1 == 0.0:
                 keep[(K - 1) * d : K * d] = False
         return np.flatnonzero(keep)
+
+    def exact_along_invariants(self, w, step):
+        """``step`` made exact along the directions a softmax's data term ignores (smooth
+        penalties only).
+
+        Along "add v to every output's coefficients" the objective is the L2 penalty alone,
+        minimized where the coefficients sum to 0 over the outputs; along "add c to every
+        intercept" it is constant. Where the penalty is tiny beside the data term's
+        curvature (a large C, or huge sample weights), a Newton step computed from the whole
+        Hessian picks up rounding noise divided by that tiny curvature along them; replacing
+        its component there by the exact one (``w + step`` centered) removes it and never
+        raises the objective.
+        """
+        if not self.symmetric_softmax or self.penalty.l1:
+            return step
+        step = step.copy()
+        coef, intercept = self.split(w)
+        dcoef, dintercept = self.split(step)
+        dcoef -= (coef + dcoef).mean(axis=0)
+        if dintercept is not None:
+            dintercept -= (intercept + dintercept).mean()
+        return step
 
     def center(self, w):
         """The representative of ``w`` whose intercepts (and, unpenalized, coefficients) sum

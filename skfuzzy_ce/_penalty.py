@@ -28,10 +28,13 @@ class ElasticNetPenalty:
         ``S``, the sum of the effective sample weights (the data term's normalizer).
     n_coef : int
         Number of penalized entries (the coefficients; the intercepts follow them).
+    weight_exp : int, default=0
+        ``sw_sum`` is the total of weights divided by ``2**weight_exp`` (kept finite): the
+        strength ``1 / (C S)`` uses the true total, ``sw_sum * 2**weight_exp``.
     """
 
-    def __init__(self, C, l1_ratio, sw_sum, n_coef):
-        strength = 0.0 if np.isinf(C) else 1.0 / (C * sw_sum)
+    def __init__(self, C, l1_ratio, sw_sum, n_coef, weight_exp=0):
+        strength = 0.0 if np.isinf(C) else np.ldexp(1.0 / (C * sw_sum), -weight_exp)
         self.l2 = (1.0 - l1_ratio) * strength
         self.l1 = l1_ratio * strength
         self.n_coef = int(n_coef)

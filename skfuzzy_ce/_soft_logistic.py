@@ -11,12 +11,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._base import SoftClassifierMixin, SparseCoefMixin, compute_soft_class_weight
+from ._base import (
+    SoftClassifierMixin,
+    SparseCoefMixin,
+    compute_soft_class_weight,
+    same_index_dtype,
+)
 from ._dask import is_dask_collection, is_dask_input
 from ._fused_objective import FusedLinearObjective
 from ._objective import make_objective
 from ._solvers import SOLVERS, fit_linear
-from ._targets import check_soft_targets
+from ._targets import check_soft_targets, scale_weights
 
 __all__ = ["SoftLabelLogisticRegression"]
 
@@ -106,6 +111,12 @@ class SoftLabelLogisticRegression(
         OpenMP threads of the loss kernels; ``None`` uses every available core (capped by
         ``OMP_NUM_THREADS``), but fewer on problems too small to keep them busy. The result
         does not depend on it beyond rounding. BLAS is held to one thread during the fit.
+        More threads than the available cores are capped to them.
+        Forked processes: a child made by ``fork`` (``multiprocessing``'s default start
+        method on Linux before Python 3.14) that fits with threads after the parent ran a
+        threaded fit hangs in OpenMP (libgomp). Start workers with ``"forkserver"`` or
+        ``"spawn"``, use joblib's ``"loky"`` backend (scikit-learn's ``n_jobs``), or fit with
+        ``n_threads=1`` in the parent; see the performance page.
     verbose : int, default=0
         When > 0, print one line per iteration (iteration, objective, gradient norm).
     classes : array-like, default=None
@@ -214,6 +225,7 @@ class SoftLabelLogisticRegression(
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", reset=reset
         )
+        X = same_index_dtype(X)
         # binary_cross_entropy on an (n, K) matrix: one sigmoid per column (multi-label). On
         # labels (1-D or a column): one-hot, one sigmoid per class (one-vs-rest); with two
         # classes the two problems are mirror images, so a single logit, as cross_entropy.
@@ -224,6 +236,7 @@ class SoftLabelLogisticRegression(
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        sample_weight, weight_exp = scale_weights(sample_weight, return_exponent=True)
         if self.label_smoothing > 0:
             eps = self.label_smoothing
             Y = (1 - eps) * Y + eps / Y.shape[1]  # a new array: the user's y is untouched
@@ -234,7 +247,7 @@ class SoftLabelLogisticRegression(
             sw_sum = float(sample_weight.sum())
         else:
             sw_sum = float(sample_weight @ (Y @ class_weight))
-        if not sw_sum > 0:
+        if not sw_sum > 0 or not class_weight.any():  # (all class weights 0: multi-label)
             raise ValueError(
                 "The sample weights (times the class weights) sum to zero: there is nothing "
                 "to fit. Give some samples a positive weight."
@@ -249,7 +262,7 @@ class SoftLabelLogisticRegression(
         data = FusedLinearObjective(
             X, Y, sample_weight, class_weight, n_outputs=n_outputs,
             fit_intercept=self.fit_intercept, n_threads=self.n_threads,
-            kind="sigmoids" if sigmoids else "softmax",
+            kind="sigmoids" if sigmoids else "softmax", weight_exp=weight_exp,
         )  # fmt: skip
         return X, data, sw_sum, classes
 

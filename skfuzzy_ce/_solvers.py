@@ -175,7 +175,7 @@ class NewtonCholeskySolver:
             step[free] = scipy.linalg.cho_solve(factor, -g, check_finite=False)
         except np.linalg.LinAlgError:
             step[free] = np.linalg.lstsq(H, -g, rcond=None)[0]
-        return step
+        return objective.exact_along_invariants(w, step)
 
     def solve(self, objective, w0):
         w = np.array(w0, dtype=np.float64)

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import validate_params
 
-__all__ = ["check_soft_targets", "soft_labels_from_counts"]
+__all__ = ["check_soft_targets", "scale_weights", "soft_labels_from_counts"]
 
 # How far a row sum may stray from 1, by the precision the soft labels arrive in.
 _ROW_SUM_TOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4, np.dtype(np.float16): 1e-2}
@@ -40,15 +40,89 @@ def _row_sum_message(y, input_name, row_offset=0):
     )
 
 
-def _unwrap_pandas(y):
+def _pandas_to_numpy(obj, input_name, row_offset=0):
+    """A pandas Series or DataFrame as a numpy array; anything else as it is.
+
+    Nullable numeric columns (``Int64``, ``Float64``, ``boolean``) become their numpy dtype
+    when they hold no missing value; a missing one (``pd.NA``) is refused, naming its row,
+    instead of turning into an object array that fails later with an unrelated message.
+    """
+    if not hasattr(obj, "to_numpy") or not hasattr(obj, "dtype" if obj.ndim == 1 else "dtypes"):
+        return obj
+    dtypes = [obj.dtype] if obj.ndim == 1 else list(obj.dtypes)
+    nullable = [dt for dt in dtypes if hasattr(dt, "numpy_dtype")]
+    numeric = [
+        getattr(dt, "numpy_dtype", dt)
+        for dt in dtypes
+        if isinstance(getattr(dt, "numpy_dtype", dt), np.dtype)
+        and getattr(dt, "numpy_dtype", dt).kind in "biuf"
+    ]
+    if not nullable or len(numeric) != len(dtypes):
+        return obj.to_numpy()
+    missing = np.asarray(obj.isna())
+    if missing.any():
+        i = _first_row(missing)
+        column = ""
+        if missing.ndim == 2:
+            column = f", column {obj.columns[int(np.flatnonzero(missing[i])[0])]!r}"
+        raise ValueError(
+            f"{input_name} has a missing value (pd.NA or NaN) in row {i + row_offset}{column}: "
+            "drop or "
+            "impute the rows with missing values."
+        )
+    return obj.to_numpy(dtype=np.result_type(*numeric))
+
+
+def _unwrap_pandas(y, input_name="y", row_offset=0):
     """Return (values, column names or None) for pandas objects, y itself otherwise."""
     columns = None
     if hasattr(y, "columns") and hasattr(y, "to_numpy"):  # DataFrame
         columns = np.asarray(y.columns)
-        y = y.to_numpy()
+        y = _pandas_to_numpy(y, input_name, row_offset)
     elif hasattr(y, "to_numpy") and hasattr(y, "dtype") and getattr(y, "ndim", 1) == 1:
-        y = y.to_numpy()
+        y = _pandas_to_numpy(y, input_name, row_offset)
     return y, columns
+
+
+def _is_missing(value):
+    """Whether one label is a missing value: None, a float NaN, ``pd.NA`` or ``pd.NaT``."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _check_classes(classes):
+    """``classes`` as a 1-D array of distinct labels, else ValueError saying how to fix it."""
+    try:
+        arr = np.asarray(classes)
+    except ValueError as exc:  # ragged nesting
+        raise ValueError(
+            f"classes must be a 1-D list of class labels; could not read it as one ({exc})."
+        ) from None
+    if arr.ndim != 1:
+        raise ValueError(
+            f"classes must be a 1-D list of class labels; got an array of shape {arr.shape}. "
+            "Pass one label per class, e.g. classes=[0, 1, 2] (use np.ravel on a nested list)."
+        )
+    if arr.dtype.kind == "O":
+        bad = [i for i, v in enumerate(arr) if _is_missing(v)]
+        if bad:
+            raise ValueError(
+                f"classes contains a missing value at position {bad[0]}; every class needs a "
+                "label."
+            )
+    try:
+        values, counts = np.unique(arr, return_counts=True)
+    except TypeError:  # labels of types that do not compare: left to the label checks
+        return arr
+    if (counts > 1).any():
+        raise ValueError(
+            f"classes has duplicate labels {values[counts > 1].tolist()[:10]}: each class "
+            "must appear once (one label per column of the soft labels)."
+        )
+    return arr
 
 
 def _first_row(mask):
@@ -60,6 +134,11 @@ def _first_row(mask):
 def _describe_row(y, i):
     row = y[i]
     return np.array2string(np.asarray(row), precision=6, threshold=8)
+
+
+_RANGE_FIX = (
+    "for vote counts use skfuzzy_ce.soft_labels_from_counts, for scores apply a softmax first."
+)
 
 
 def _check_finite_range(
@@ -74,10 +153,7 @@ def _check_finite_range(
     if missing_fix is None:
         missing_fix = "drop or impute the rows with missing labels."
     if range_fix is None:
-        range_fix = (
-            "for vote counts use skfuzzy_ce.soft_labels_from_counts, for scores apply a "
-            "softmax first."
-        )
+        range_fix = _RANGE_FIX
     bad = ~np.isfinite(y)
     if bad.any():
         i = _first_row(bad)
@@ -190,13 +266,26 @@ def check_soft_targets(
             "This estimator requires y to be passed, but the target y is None. Pass hard "
             "labels of shape (n_samples,) or soft labels of shape (n_samples, n_classes)."
         )
-    y, columns = _unwrap_pandas(y)
-    if columns is not None and classes is None:
+    y, columns = _unwrap_pandas(y, input_name, row_offset)
+    # A single-column DataFrame is a column vector of labels (as in scikit-learn), not one
+    # class named after its column; a multi-label target keeps its column as a class name.
+    if columns is not None and classes is None and (y.shape[1] != 1 or multilabel):
         classes = columns
+    if classes is not None:
+        classes = _check_classes(classes)
     if hasattr(y, "toarray"):  # scipy sparse targets
         y = y.toarray()
     y = np.asarray(y)
     if y.dtype.kind == "O" and y.ndim == 2:
+        missing = np.frompyfunc(_is_missing, 1, 1)(y).astype(bool)
+        if missing.any():
+            i = _first_row(missing)
+            raise ValueError(
+                f"{input_name} contains a missing value "
+                f"({y[i][np.flatnonzero(missing[i])[0]]!r}) in row {i + row_offset}; soft labels "
+                "must be "
+                "finite probabilities: drop or impute the rows with missing labels."
+            )
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -269,11 +358,11 @@ def _read_1d(y, classes, dtype, input_name, row_offset=0, soft_1d=None):
         )
     if y.dtype.kind == "O":
         kinds = {type(v) for v in y}
-        if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y):
+        missing = [i for i, v in enumerate(y) if _is_missing(v)]
+        if missing:
             raise ValueError(
-                f"{input_name} contains a missing label (None or NaN) in row "
-                f"{next(i for i, v in enumerate(y) if v is None or v != v) + row_offset}; drop "
-                "or impute it."
+                f"{input_name} contains a missing label ({y[missing[0]]!r}) in row "
+                f"{missing[0] + row_offset}; drop or impute the rows with missing labels."
             )
         if len(kinds) > 1 and not all(issubclass(k, (Integral, Real, np.number)) for k in kinds):
             raise ValueError(
@@ -301,7 +390,15 @@ def _read_2d(y, classes, dtype, multilabel, input_name, row_offset=0):
             "Soft labels must be numbers in [0, 1]."
         )
     what = "Multi-label targets" if multilabel else "Soft labels"
-    _check_finite_range(y, input_name, what, row_offset=row_offset)
+    range_fix = None
+    if not multilabel and y.dtype.kind in "biuf" and np.isfinite(y).all() and (y >= 0).all():
+        sums = y.sum(axis=1, dtype=np.float64)
+        if np.allclose(sums, 100, rtol=1e-4, atol=0):
+            range_fix = (
+                f"every row sums to 100: if these are percentages, divide {input_name} by 100; "
+                + _RANGE_FIX
+            )
+    _check_finite_range(y, input_name, what, range_fix=range_fix, row_offset=row_offset)
     if not multilabel:
         message = _row_sum_message(y, input_name, row_offset)
         if message is not None:
@@ -323,6 +420,65 @@ def _read_2d(y, classes, dtype, multilabel, input_name, row_offset=0):
     return Y, np.asarray(classes)
 
 
+# Largest sum of weights left as it is: 64 bits of headroom below the float64 maximum, for the
+# losses (at most a few hundred per row) and gradients that the weights multiply.
+_WEIGHT_SUM_MAX = float(np.ldexp(np.finfo(np.float64).max, -64))
+
+
+def scale_weights(weights, *, return_exponent=False):
+    """``weights`` divided by a power of 2 when their sum could overflow float64.
+
+    The normalized metrics and the soft labels of counts are invariant to a common scale of
+    the weights, and so is the data term of the fits (the weighted sum of losses divided by
+    the sum of the weights), but a sum of weights near ``1e308`` overflows to infinity (and a
+    fit then stops at zero coefficients, a weighted mean becomes NaN). When the largest weight
+    times their number exceeds ``2**-64`` times the float64 maximum, every weight is divided
+    by the same power of 2, ``2**e`` (exactly, so their ratios are unchanged), to bring the
+    largest into [0.5, 1); otherwise ``weights`` itself is returned (``e = 0``). Never
+    modifies ``weights``.
+
+    The L2 penalty of the fits, ``||W||^2 / (2 C S)``, depends on the true sum ``S`` of the
+    weights: a fit computes it from the scaled sum times ``2**e`` (``np.ldexp(..., -e)`` on
+    ``1 / (C S)``), so that its model is the one of the unscaled weights.
+
+    Parameters
+    ----------
+    weights : ndarray of non-negative, finite float64 values, any shape
+    return_exponent : bool, default=False
+        Also return ``e``.
+
+    Returns
+    -------
+    weights : ndarray
+        ``weights`` itself, or a scaled copy.
+    exponent : int
+        ``e``, the weights were divided by ``2**e``; only with ``return_exponent=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfuzzy_ce._targets import scale_weights
+    >>> scale_weights(np.array([1e308, 5e307]))
+    array([0.55626846, 0.27813423])
+    >>> w = np.array([1.0, 2.0])
+    >>> scale_weights(w) is w
+    True
+    """
+    weights = np.asarray(weights)
+    exponent = weight_exponent(float(weights.max()) if weights.size else 0.0, weights.size)
+    if exponent:
+        weights = np.ldexp(weights, -exponent)
+    return (weights, exponent) if return_exponent else weights
+
+
+def weight_exponent(max_weight, count):
+    """The ``e`` of :func:`scale_weights` for ``count`` weights whose largest is
+    ``max_weight`` (0: no scaling), for weights held in chunks (a dask fit)."""
+    if count and max_weight > _WEIGHT_SUM_MAX / count:
+        return int(np.frexp(max_weight)[1])
+    return 0
+
+
 @validate_params({"counts": ["array-like"]}, prefer_skip_nested_validation=True)
 def soft_labels_from_counts(counts):
     """Turn annotator vote counts into soft labels and sample weights.
@@ -342,7 +498,10 @@ def soft_labels_from_counts(counts):
     Y : ndarray of shape (n_samples, n_classes)
         Soft labels, rows summing to 1.
     sample_weight : ndarray of shape (n_samples,)
-        Row totals of ``counts``.
+        Row totals of ``counts``. Only when their sum would overflow float64 (counts near
+        ``1e308``), the totals divided by one common power of 2 (see
+        ``skfuzzy_ce._targets.scale_weights``): the fits and the metrics are invariant to a
+        common scale of the weights.
 
     Examples
     --------
@@ -354,7 +513,7 @@ def soft_labels_from_counts(counts):
     >>> w
     array([4., 4.])
     """
-    counts, _ = _unwrap_pandas(counts)
+    counts, _ = _unwrap_pandas(counts, "counts")
     counts = np.asarray(counts)
     if counts.ndim != 2:
         raise ValueError(
@@ -375,11 +534,15 @@ def soft_labels_from_counts(counts):
             f"counts has a negative value in row {i} ({_describe_row(counts, i)}); counts "
             "must be non-negative."
         )
-    totals = counts.sum(axis=1)
-    if (totals == 0).any():
-        i = int(np.flatnonzero(totals == 0)[0])
+    row_max = counts.max(axis=1)
+    if (row_max == 0).any():
+        i = int(np.flatnonzero(row_max == 0)[0])
         raise ValueError(
             f"Row {i} of counts is all zero, so it has no distribution: drop the samples "
             "no annotator labeled."
         )
-    return counts / totals[:, None], totals
+    # Each row divided by a power of 2 near its largest count (exact) before its own sum, so
+    # that neither counts near 1e308 (overflowing sums) nor tiny ones change the distribution.
+    rows = np.ldexp(counts, -np.frexp(row_max)[1][:, None])
+    # The weights: the row totals, scaled by one common power of 2 if their sum would overflow.
+    return rows / rows.sum(axis=1, keepdims=True), scale_weights(counts).sum(axis=1)

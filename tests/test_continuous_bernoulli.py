@@ -318,8 +318,8 @@ def test_sklearn_checks_on_unit_interval_targets(estimator, check):
 
 
 # These checks fit on targets outside [0, 1] (integers 0..2 or standardized reals), which
-# ContinuousBernoulliRegression refuses with a ValueError by definition (API.md: "Targets
-# outside [0, 1]: ValueError"). Each of them passes on _CBOnAnyTarget above.
+# ContinuousBernoulliRegression refuses with a ValueError by definition (its docstring: the
+# targets are observations in [0, 1]). Each of them passes on _CBOnAnyTarget above.
 _Y_OUTSIDE_UNIT_INTERVAL = (
     "the check's targets are outside [0, 1], which the continuous Bernoulli refuses by design; "
     "the check passes on the same estimator with targets mapped into (0, 1)"

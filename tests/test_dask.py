@@ -344,3 +344,23 @@ def test_dask_is_imported_only_for_dask_input():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_huge_weights_are_scaled_as_in_memory(client):
+    X, y, sw = _problem("soft", n=800)
+    sw = sw * 1e305  # their sum overflows float64 unless scaled (scale_weights)
+    ref = SoftLabelLogisticRegression().fit(X, y, sample_weight=sw)
+    dist = SoftLabelLogisticRegression().fit(_chunked(X, 200), _chunked(y, 200), _chunked(sw, 200))
+    _assert_same_model(dist, ref)
+
+
+def test_missing_nullable_label_in_a_partition_names_its_global_row(client):
+    X, y, _ = _problem("binary", n=400)
+    labels = pd.Series(y, dtype="Int64")
+    labels[333] = pd.NA
+    message = _in_memory_error(SoftLabelLogisticRegression().fit, X, labels)
+    assert "333" in message
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SoftLabelLogisticRegression().fit(
+            dd.from_pandas(pd.DataFrame(X), npartitions=4), dd.from_pandas(labels, npartitions=4)
+        )

@@ -63,3 +63,34 @@ def test_self_contained_examples_run(path, fence):
     clf = namespace["clf"]
     proba = clf.predict_proba(namespace["X"])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_docs_math_renders_offline(tmp_path):
+    """The docs bundle MathJax, and their build fails on a page that loads it remotely."""
+    import runpy
+
+    conf = runpy.run_path(str(DOCS / "conf.py"))
+    assert "sphinx-mathjax-offline" in conf["extensions"]
+    check = conf["remote_mathjax_references"]  # run by the build (build-finished)
+    static = tmp_path / "_static" / "mathjax"
+    static.mkdir(parents=True)
+    (static / "tex-chtml.js").write_text("")
+    (tmp_path / "page.html").write_text(
+        '<script defer="defer" src="_static/mathjax/tex-chtml.js"></script>'
+    )
+    assert check(tmp_path) == []
+    (tmp_path / "cdn.html").write_text(
+        '<script async="async" src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js">'
+        "</script>"
+    )
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "missing.html").write_text(
+        '<script defer="defer" src="_static/mathjax/tex-chtml.js"></script>'
+    )
+    problems = check(tmp_path)
+    assert len(problems) == 2
+    assert any("cdn.html loads MathJax remotely" in p for p in problems)
+    assert any("missing" in p for p in problems)
+    built = DOCS / "_build" / "html"
+    if (built / "index.html").exists():  # a local build (CI builds after the tests)
+        assert check(built) == []

@@ -231,3 +231,18 @@ def test_sparsify_and_densify():
     assert_allclose(est.predict_proba(X), proba, rtol=1e-12)
     est.set_params(warm_start=True).sparsify().fit(X, Y)  # warm start from a sparse coef_
     assert isinstance(est.coef_, np.ndarray)
+
+
+def test_weights_scaled_to_stay_finite_keep_the_penalty_of_the_true_total():
+    """Weights of 1e300 are divided by a power of 2 before summing; C's penalty is then
+    divided by the true total (1e300 * n): practically none, as newton-cholesky at C=inf."""
+    X, Y, _, _ = _problem(n=200)
+    for solver in ["newton-cholesky", "newton-cd"]:
+        big = SoftLabelLogisticRegression(C=1.0, solver=solver, tol=1e-10).fit(
+            X, Y, sample_weight=np.full(200, 1e300)
+        )
+        free = SoftLabelLogisticRegression(C=np.inf, solver=solver, tol=1e-10).fit(X, Y)
+        assert_allclose(big.predict_proba(X), free.predict_proba(X), rtol=1e-8)
+        if solver == "newton-cholesky":  # the representative the tiny L2 penalty picks
+            assert_allclose(big.coef_.sum(axis=0), 0.0, atol=1e-10)
+            assert_allclose(big.coef_, free.coef_, rtol=1e-6)

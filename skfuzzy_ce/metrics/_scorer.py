@@ -30,13 +30,66 @@ class _SoftProbaScorer(_Scorer):
         return super()._score(method_caller, estimator, X, y_true, **kwargs)
 
 
-def _neg_proba_scorer(metric):
-    return _SoftProbaScorer(metric, sign=-1, kwargs={}, response_method="predict_proba")
+_SCORER_DOC = """Scorer of :func:`~skfuzzy_ce.metrics.{metric}` on ``predict_proba``, negated.
+
+    For ``GridSearchCV(scoring=...)``, ``cross_validate`` and ``cross_val_score`` on soft (or
+    hard) targets: ``scorer(estimator, X, y, sample_weight=None)`` returns
+    ``-{metric}(y, estimator.predict_proba(X), labels=estimator.classes_)``, so that greater
+    is better. The estimator's ``classes_`` encode hard ``y`` against the columns of
+    ``predict_proba`` even when a fold lacks a class. {extra}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skfuzzy_ce import SoftLabelLogisticRegression
+    >>> from skfuzzy_ce.metrics import {name}
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> Y = rng.dirichlet([1, 1], size=60)  # soft labels
+    >>> grid = {{"C": [0.1, 1.0]}}
+    >>> search = GridSearchCV(SoftLabelLogisticRegression(), grid, scoring={name}, cv=3)
+    >>> search = search.fit(X, Y)
+    >>> bool(search.best_score_ <= 0)
+    True
+    """
+
+
+class _NegSoftLogLossScorer(_SoftProbaScorer):
+    __doc__ = _SCORER_DOC.format(
+        metric="soft_log_loss",
+        name="neg_soft_log_loss_scorer",
+        extra="Use it rather than\n    ``scoring=\"neg_log_loss\"``, which expects hard "
+        "labels and gives NaN on soft targets.",
+    )
+
+
+class _NegKLDivergenceScorer(_SoftProbaScorer):
+    __doc__ = _SCORER_DOC.format(
+        metric="kl_divergence",
+        name="neg_kl_divergence_scorer",
+        extra="The KL divergence is the\n    cross-entropy minus the entropy of ``y``, which "
+        "does not depend on the model: it ranks\n    models as ``neg_soft_log_loss_scorer`` "
+        "does, and is 0 for a perfect model.",
+    )
+
+
+class _NegSoftBrierScorer(_SoftProbaScorer):
+    __doc__ = _SCORER_DOC.format(
+        metric="soft_brier_score",
+        name="neg_soft_brier_scorer",
+        extra="The soft Brier score is\n    bounded (between 0 and 2), unlike the log loss.",
+    )
+
+
+def _neg_proba_scorer(cls, metric):
+    # One class per scorer: help() and pydoc show an instance's class docstring.
+    return cls(metric, sign=-1, kwargs={}, response_method="predict_proba")
 
 
 #: Scorer for :func:`soft_log_loss` (negated: greater is better).
-neg_soft_log_loss_scorer = _neg_proba_scorer(soft_log_loss)
+neg_soft_log_loss_scorer = _neg_proba_scorer(_NegSoftLogLossScorer, soft_log_loss)
 #: Scorer for :func:`kl_divergence` (negated: greater is better).
-neg_kl_divergence_scorer = _neg_proba_scorer(kl_divergence)
+neg_kl_divergence_scorer = _neg_proba_scorer(_NegKLDivergenceScorer, kl_divergence)
 #: Scorer for :func:`soft_brier_score` (negated: greater is better).
-neg_soft_brier_scorer = _neg_proba_scorer(soft_brier_score)
+neg_soft_brier_scorer = _neg_proba_scorer(_NegSoftBrierScorer, soft_brier_score)

@@ -16,7 +16,13 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _check_sample_weight, _num_samples
 
 from .._cb_math import cb_nll
-from .._targets import _check_finite_range, _row_sum_message, check_soft_targets
+from .._targets import (
+    _check_finite_range,
+    _pandas_to_numpy,
+    _row_sum_message,
+    check_soft_targets,
+    scale_weights,
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -41,9 +47,7 @@ _PAIR_CONSTRAINTS = {
 
 def _as_float_array(values, input_name):
     """``values`` as a float32 or float64 array (other numbers become float64), not copied."""
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    values = np.asarray(values)
+    values = np.asarray(_pandas_to_numpy(values, input_name))
     if values.dtype.kind not in "biuf":
         raise ValueError(
             f"{input_name} must hold numbers (probabilities in [0, 1]); got dtype "
@@ -135,9 +139,11 @@ def _aggregate(losses, sample_weight, normalize, base=None):
         sample_weight = _check_sample_weight(
             sample_weight, losses, dtype=np.float64, ensure_non_negative=True
         )
-        total = sample_weight @ losses
-        if normalize:
-            total /= sample_weight.sum()
+        if normalize:  # a weighted mean: invariant to a common scale of the weights
+            sample_weight = scale_weights(sample_weight)
+            total = (sample_weight @ losses) / sample_weight.sum()
+        else:
+            total = sample_weight @ losses
     if base is not None:
         total /= np.log(base)
     return float(total)
