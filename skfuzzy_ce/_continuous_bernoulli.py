@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
 
 from ._base import same_index_dtype
 from ._cb_math import cb_mean_logit
+from ._dask import is_dask_collection, is_dask_input
 from ._fused_objective import FusedLinearObjective
 from ._objective import make_objective
 from ._solvers import SOLVERS, fit_linear
@@ -24,10 +25,11 @@ from ._targets import scale_weights
 __all__ = ["ContinuousBernoulliRegression"]
 
 
-def _check_unit_interval_target(y, dtype, estimator_name):
+def _check_unit_interval_target(y, dtype, estimator_name, row_offset=0):
     """1-D float copy of ``y`` with every value finite and in [0, 1], else a clear ValueError.
 
-    A column vector is accepted with scikit-learn's ``DataConversionWarning``.
+    A column vector is accepted with scikit-learn's ``DataConversionWarning``. ``row_offset``
+    is added to the row numbers in messages (``y`` a chunk of a larger target).
     """
     if y is None:
         raise ValueError(
@@ -48,16 +50,17 @@ def _check_unit_interval_target(y, dtype, estimator_name):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"y contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row {i}. The targets "
-            "must be finite values in [0, 1]: drop or impute the rows with missing targets."
+            f"y contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row {i + row_offset}. "
+            "The targets must be finite values in [0, 1]: drop or impute the rows with "
+            "missing targets."
         )
     bad = (y < 0) | (y > 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"y has the value {y[i]:.6g} in row {i}, outside [0, 1]. The continuous Bernoulli "
-            "is a distribution on [0, 1]: rescale the targets to [0, 1] first (e.g. divide "
-            "pixel intensities by 255, or use MinMaxScaler on y)."
+            f"y has the value {y[i]:.6g} in row {i + row_offset}, outside [0, 1]. The "
+            "continuous Bernoulli is a distribution on [0, 1]: rescale the targets to [0, 1] "
+            "first (e.g. divide pixel intensities by 255, or use MinMaxScaler on y)."
         )
     return np.ascontiguousarray(y, dtype=dtype)
 
@@ -239,6 +242,10 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         self._validate_params()
+        if is_dask_input(X, y, sample_weight):  # rows on dask workers: see _dask.py
+            from ._dask import fit_continuous_bernoulli
+
+            return fit_continuous_bernoulli(self, X, y, sample_weight)
         X, data, sw_sum = self._make_data_term(X, y, sample_weight)
         w, n_iter = fit_linear(
             data, sw_sum, C=self.C, l1_ratio=self.l1_ratio, solver=self.solver,
@@ -267,6 +274,10 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         y_mean : ndarray of shape (n_samples,)
             Values in [0, 1], between ``lam`` and 1/2.
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict", X)
         eta = self._linear_predictor(X)
         return cb_mean_logit(eta).astype(eta.dtype, copy=False)  # computed in float64
 
@@ -281,4 +292,8 @@ class ContinuousBernoulliRegression(RegressorMixin, BaseEstimator):
         -------
         lam : ndarray of shape (n_samples,)
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict_lambda", X)
         return expit(self._linear_predictor(X))

@@ -18,6 +18,7 @@ from ._base import (
     compute_soft_class_weight,
     same_index_dtype,
 )
+from ._dask import is_dask_collection, is_dask_input
 from ._fused_objective import FusedLinearObjective
 from ._objective import make_objective
 from ._solvers import SOLVERS, fit_linear
@@ -352,6 +353,10 @@ class SoftLabelLogisticRegression(
             Fitted estimator.
         """
         self._validate_params()
+        if is_dask_input(X, y, sample_weight):  # rows on dask workers: see _dask.py
+            from ._dask import fit_soft_logistic
+
+            return fit_soft_logistic(self, X, y, sample_weight)
         X, data, sw_sum, classes = self._make_data_term(X, y, sample_weight, reset=True)
         w, n_iter = fit_linear(
             data, sw_sum, C=self.C, l1_ratio=self.l1_ratio, solver=self.solver,
@@ -374,6 +379,10 @@ class SoftLabelLogisticRegression(
             1-D for the single-logit binary case, as in scikit-learn. float32 for float32
             X and a model fitted on float32 X.
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "decision_function", X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
@@ -392,6 +401,10 @@ class SoftLabelLogisticRegression(
             Rows sum to 1 for ``loss="cross_entropy"``; independent per-column probabilities
             for ``loss="binary_cross_entropy"``.
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict_proba", X)
         scores = self.decision_function(X)
         if self._multilabel:
             return expit(scores)
@@ -414,6 +427,10 @@ class SoftLabelLogisticRegression(
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict_log_proba", X)
         scores = self.decision_function(X)
         if self._multilabel:
             return -_log1pexp(-scores)
@@ -434,6 +451,10 @@ class SoftLabelLogisticRegression(
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
+        if is_dask_collection(X):  # lazy, chunk by chunk
+            from ._dask import dask_predict
+
+            return dask_predict(self, "predict", X)
         scores = self.decision_function(X)
         if self._multilabel:
             return (scores > 0).astype(int)

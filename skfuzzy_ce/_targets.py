@@ -22,8 +22,11 @@ def _row_sum_tolerance(dtype):
     return _ROW_SUM_TOL.get(np.dtype(dtype), 1e-6)
 
 
-def _row_sum_message(y, input_name):
-    """The start of the error for the first row of 2-D ``y`` not summing to 1, or None."""
+def _row_sum_message(y, input_name, row_offset=0):
+    """The start of the error for the first row of 2-D ``y`` not summing to 1, or None.
+
+    ``row_offset`` is added to the row number in the message (``y`` a chunk of a larger
+    target starting at that row)."""
     sums = y.sum(axis=1, dtype=np.float64)
     tol = _row_sum_tolerance(y.dtype)
     bad = np.abs(sums - 1) > tol
@@ -31,12 +34,13 @@ def _row_sum_message(y, input_name):
         return None
     i = int(np.flatnonzero(bad)[0])
     return (
-        f"Row {i} of {input_name} sums to {sums[i]:.8g}, not 1 (tolerance {tol:g}): "
+        f"Row {i + row_offset} of {input_name} sums to {sums[i]:.8g}, not 1 "
+        f"(tolerance {tol:g}): "
         f"{_describe_row(y, i)}."
     )
 
 
-def _pandas_to_numpy(obj, input_name):
+def _pandas_to_numpy(obj, input_name, row_offset=0):
     """A pandas Series or DataFrame as a numpy array; anything else as it is.
 
     Nullable numeric columns (``Int64``, ``Float64``, ``boolean``) become their numpy dtype
@@ -62,20 +66,21 @@ def _pandas_to_numpy(obj, input_name):
         if missing.ndim == 2:
             column = f", column {obj.columns[int(np.flatnonzero(missing[i])[0])]!r}"
         raise ValueError(
-            f"{input_name} has a missing value (pd.NA or NaN) in row {i}{column}: drop or "
+            f"{input_name} has a missing value (pd.NA or NaN) in row {i + row_offset}{column}: "
+            "drop or "
             "impute the rows with missing values."
         )
     return obj.to_numpy(dtype=np.result_type(*numeric))
 
 
-def _unwrap_pandas(y, input_name="y"):
+def _unwrap_pandas(y, input_name="y", row_offset=0):
     """Return (values, column names or None) for pandas objects, y itself otherwise."""
     columns = None
     if hasattr(y, "columns") and hasattr(y, "to_numpy"):  # DataFrame
         columns = np.asarray(y.columns)
-        y = _pandas_to_numpy(y, input_name)
+        y = _pandas_to_numpy(y, input_name, row_offset)
     elif hasattr(y, "to_numpy") and hasattr(y, "dtype") and getattr(y, "ndim", 1) == 1:
-        y = _pandas_to_numpy(y, input_name)
+        y = _pandas_to_numpy(y, input_name, row_offset)
     return y, columns
 
 
@@ -136,11 +141,14 @@ _RANGE_FIX = (
 )
 
 
-def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None):
+def _check_finite_range(
+    y, input_name, what, *, missing_fix=None, range_fix=None, row_offset=0
+):
     """Finite values in [0, 1], else ValueError naming the first offending row.
 
     ``what`` names the values in the message ("Soft labels"); ``missing_fix`` and
-    ``range_fix`` say how to fix a NaN/infinity and a value outside [0, 1].
+    ``range_fix`` say how to fix a NaN/infinity and a value outside [0, 1]; ``row_offset``
+    is added to the row number in the message.
     """
     if missing_fix is None:
         missing_fix = "drop or impute the rows with missing labels."
@@ -151,7 +159,8 @@ def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None
         i = _first_row(bad)
         kind = "NaN" if np.isnan(y[i]).any() else "infinity"
         raise ValueError(
-            f"{input_name} contains {kind} in row {i} ({_describe_row(y, i)}). {what} must be "
+            f"{input_name} contains {kind} in row {i + row_offset} ({_describe_row(y, i)}). "
+            f"{what} must be "
             f"finite probabilities in [0, 1]: {missing_fix}"
         )
     bad = (y < 0) | (y > 1)
@@ -159,7 +168,8 @@ def _check_finite_range(y, input_name, what, *, missing_fix=None, range_fix=None
         i = _first_row(bad)
         low = (np.asarray(y[i]) < 0).any()
         raise ValueError(
-            f"{input_name} has a value {'below 0' if low else 'above 1'} in row {i} "
+            f"{input_name} has a value {'below 0' if low else 'above 1'} in row "
+            f"{i + row_offset} "
             f"({_describe_row(y, i)}). {what} must be probabilities in [0, 1]; {range_fix}"
         )
 
@@ -198,6 +208,8 @@ def check_soft_targets(
     n_samples=None,
     input_name="y",
     min_classes=2,
+    row_offset=0,
+    soft_1d=None,
 ):
     """Read any supported target into a soft label matrix.
 
@@ -220,6 +232,13 @@ def check_soft_targets(
         Name used in error messages.
     min_classes : int, default=2
         Fewest classes that must carry probability mass.
+    row_offset : int, default=0
+        Added to the row numbers in error messages: ``y`` is a chunk of a larger target
+        that starts at this row (the rows of a dask collection, validated chunk by chunk).
+    soft_1d : bool, default=None
+        How 1-D float targets are read. None: as binary soft labels P(class 1) when some
+        value is not an integer, else as hard labels. True: as P(class 1) even if every
+        value is 0 or 1 (a chunk of a larger target that has fractional values elsewhere).
 
     Returns
     -------
@@ -247,7 +266,7 @@ def check_soft_targets(
             "This estimator requires y to be passed, but the target y is None. Pass hard "
             "labels of shape (n_samples,) or soft labels of shape (n_samples, n_classes)."
         )
-    y, columns = _unwrap_pandas(y, input_name)
+    y, columns = _unwrap_pandas(y, input_name, row_offset)
     # A single-column DataFrame is a column vector of labels (as in scikit-learn), not one
     # class named after its column; a multi-label target keeps its column as a class name.
     if columns is not None and classes is None and (y.shape[1] != 1 or multilabel):
@@ -263,7 +282,8 @@ def check_soft_targets(
             i = _first_row(missing)
             raise ValueError(
                 f"{input_name} contains a missing value "
-                f"({y[i][np.flatnonzero(missing[i])[0]]!r}) in row {i}; soft labels must be "
+                f"({y[i][np.flatnonzero(missing[i])[0]]!r}) in row {i + row_offset}; soft labels "
+                "must be "
                 "finite probabilities: drop or impute the rows with missing labels."
             )
         try:
@@ -295,9 +315,9 @@ def check_soft_targets(
         raise ValueError(f"{input_name} is empty: at least one sample is required.")
 
     if y.ndim == 1:
-        Y, classes = _read_1d(y, classes, dtype, input_name)
+        Y, classes = _read_1d(y, classes, dtype, input_name, row_offset, soft_1d)
     else:
-        Y, classes = _read_2d(y, classes, dtype, multilabel, input_name)
+        Y, classes = _read_2d(y, classes, dtype, multilabel, input_name, row_offset)
 
     if not multilabel:
         n_with_mass = int(np.count_nonzero(Y.sum(axis=0) > 0))
@@ -311,10 +331,10 @@ def check_soft_targets(
     return Y, np.asarray(classes)
 
 
-def _read_1d(y, classes, dtype, input_name):
+def _read_1d(y, classes, dtype, input_name, row_offset=0, soft_1d=None):
     if y.dtype.kind == "f":
-        _check_finite_1d(y, input_name)
-        if not _is_integral_valued(y):
+        _check_finite_1d(y, input_name, row_offset)
+        if soft_1d or (soft_1d is None and not _is_integral_valued(y)):
             if y.min() < 0 or y.max() > 1:
                 raise ValueError(
                     "Unknown label type: continuous. 1-D float targets are read as binary soft "
@@ -342,7 +362,7 @@ def _read_1d(y, classes, dtype, input_name):
         if missing:
             raise ValueError(
                 f"{input_name} contains a missing label ({y[missing[0]]!r}) in row "
-                f"{missing[0]}; drop or impute the rows with missing labels."
+                f"{missing[0] + row_offset}; drop or impute the rows with missing labels."
             )
         if len(kinds) > 1 and not all(issubclass(k, (Integral, Real, np.number)) for k in kinds):
             raise ValueError(
@@ -352,17 +372,18 @@ def _read_1d(y, classes, dtype, input_name):
     return _hard_labels_to_onehot(y, classes, dtype, input_name)
 
 
-def _check_finite_1d(y, input_name):
+def _check_finite_1d(y, input_name, row_offset=0):
     bad = ~np.isfinite(y)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"Input {input_name} contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row {i}. "
+            f"Input {input_name} contains {'NaN' if np.isnan(y[i]) else 'infinity'} in row "
+            f"{i + row_offset}. "
             "Targets must be finite: drop or impute the rows with missing labels."
         )
 
 
-def _read_2d(y, classes, dtype, multilabel, input_name):
+def _read_2d(y, classes, dtype, multilabel, input_name, row_offset=0):
     if y.dtype.kind not in "biuf":
         raise ValueError(
             f"{input_name} is 2-D, so it is read as soft labels, but has dtype {y.dtype}. "
@@ -377,9 +398,9 @@ def _read_2d(y, classes, dtype, multilabel, input_name):
                 f"every row sums to 100: if these are percentages, divide {input_name} by 100; "
                 + _RANGE_FIX
             )
-    _check_finite_range(y, input_name, what, range_fix=range_fix)
+    _check_finite_range(y, input_name, what, range_fix=range_fix, row_offset=row_offset)
     if not multilabel:
-        message = _row_sum_message(y, input_name)
+        message = _row_sum_message(y, input_name, row_offset)
         if message is not None:
             raise ValueError(
                 f"{message} Soft labels must be probability distributions over "
@@ -444,11 +465,18 @@ def scale_weights(weights, *, return_exponent=False):
     True
     """
     weights = np.asarray(weights)
-    exponent = 0
-    if weights.size and float(weights.max()) > _WEIGHT_SUM_MAX / weights.size:
-        exponent = int(np.frexp(float(weights.max()))[1])
+    exponent = weight_exponent(float(weights.max()) if weights.size else 0.0, weights.size)
+    if exponent:
         weights = np.ldexp(weights, -exponent)
     return (weights, exponent) if return_exponent else weights
+
+
+def weight_exponent(max_weight, count):
+    """The ``e`` of :func:`scale_weights` for ``count`` weights whose largest is
+    ``max_weight`` (0: no scaling), for weights held in chunks (a dask fit)."""
+    if count and max_weight > _WEIGHT_SUM_MAX / count:
+        return int(np.frexp(max_weight)[1])
+    return 0
 
 
 @validate_params({"counts": ["array-like"]}, prefer_skip_nested_validation=True)

@@ -27,13 +27,17 @@ from sklearn.utils.validation import (
 )
 
 from ._base import SoftClassifierMixin
+from ._dask import is_dask_input
 from ._targets import check_soft_targets
 
 __all__ = ["WeightedHardClassifier", "to_weighted_hard"]
 
 
-def _expand(X, y, sample_weight, classes, drop_zero):
-    """Build the weighted data set: ``(X_rep, y_rep, w_rep, index, classes)``."""
+def _expand(X, y, sample_weight, classes, drop_zero, **target_options):
+    """Build the weighted data set: ``(X_rep, y_rep, w_rep, index, classes)``.
+
+    ``target_options`` go to :func:`check_soft_targets` (a chunk of a larger data set:
+    ``row_offset``, ``soft_1d``, ``min_classes``)."""
     n_samples = _num_samples(X)  # TypeError for objects that are not array-like
     if n_samples == 0:
         shape = getattr(X, "shape", (0,))
@@ -52,7 +56,7 @@ def _expand(X, y, sample_weight, classes, drop_zero):
             "Complex data not supported: X has a complex dtype. Split it into real and "
             "imaginary feature columns (np.c_[X.real, X.imag])."
         )
-    Y, classes = check_soft_targets(y, classes=classes, n_samples=n_samples)
+    Y, classes = check_soft_targets(y, classes=classes, n_samples=n_samples, **target_options)
     sample_weight = _check_sample_weight(
         sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
     )
@@ -94,6 +98,11 @@ def to_weighted_hard(X, y, sample_weight=None, *, classes=None, drop_zero=True, 
     The output has as many rows as there are non-zero weights ``s_i * Y_ik`` (``n_samples *
     n_classes`` when ``drop_zero=False``): hard labels cost nothing extra, top-k sparse soft
     labels cost ``k`` copies per row, dense soft labels ``n_classes`` copies.
+
+    On dask arrays (X chunked along rows) the result is lazy: dask arrays built chunk by
+    chunk, each chunk of X expanded on its own (class-major blocks within each chunk, so
+    the rows come in another order than in memory; ``index`` gives the global source row).
+    The classes of hard labels are found first, in one pass over ``y``.
 
     Parameters
     ----------
@@ -152,6 +161,13 @@ def to_weighted_hard(X, y, sample_weight=None, *, classes=None, drop_zero=True, 
     >>> index
     array([0, 1, 2, 0, 2])
     """
+    if is_dask_input(X, y, sample_weight):  # lazy, chunk by chunk: see _dask.py
+        from ._dask import dask_to_weighted_hard
+
+        out = dask_to_weighted_hard(
+            X, y, sample_weight, classes=classes, drop_zero=drop_zero
+        )
+        return out if return_index else out[:3]
     X_rep, y_rep, w_rep, index, _ = _expand(X, y, sample_weight, classes, drop_zero)
     if return_index:
         return X_rep, y_rep, w_rep, index

@@ -1,0 +1,366 @@
+"""Fits and predictions on dask collections, on a real LocalCluster (2 worker processes)
+and on the default local scheduler: the model equals the in-memory fit."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import softmax
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+from skfuzzy_ce import (  # noqa: E402
+    ContinuousBernoulliRegression,
+    SoftLabelLogisticRegression,
+    to_weighted_hard,
+)
+from skfuzzy_ce import _dask as skdask  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        host="127.0.0.1", protocol="tcp",
+    )  # fmt: skip
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _scheduler_tasks(client):
+    """Tasks the scheduler still holds (this test module's client is the only one)."""
+    for _ in range(50):
+        n = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+        if n == 0:
+            return 0
+        time.sleep(0.05)
+    return n
+
+
+def _problem(kind, n=1200, d=4, K=3, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    Z = X @ rng.standard_normal((d, K)) + 0.5 * rng.standard_normal((n, K))
+    sw = rng.uniform(0.2, 2.0, n)
+    if kind == "soft":
+        y = softmax(Z, axis=1).astype(dtype)
+    elif kind == "labels":
+        y = np.array(["ant", "bee", "cat"])[np.argmax(Z, axis=1)]
+    elif kind == "binary":
+        y = (Z[:, 0] > 0).astype(int)
+    elif kind == "multilabel":
+        y = (1 / (1 + np.exp(-Z))).astype(dtype)
+    else:  # continuous Bernoulli targets
+        y = np.clip(1 / (1 + np.exp(-Z[:, 0])) + 0.1 * rng.standard_normal(n), 0, 1)
+    return X, y, sw
+
+
+def _chunked(a, rows):
+    return da.from_array(a, chunks=(rows,) + a.shape[1:])
+
+
+def _sparse_chunks(X, rows):
+    meta = sp.csr_matrix((0, X.shape[1]), dtype=X.dtype)
+    return _chunked(X, rows).map_blocks(sp.csr_matrix, dtype=X.dtype, meta=meta)
+
+
+CASES = [
+    # (estimator params, target kind)
+    (dict(), "soft"),
+    (dict(class_weight="balanced"), "labels"),
+    (dict(class_weight={1: 3.0}), "binary"),
+    (dict(loss="binary_cross_entropy"), "multilabel"),
+    (dict(loss="binary_cross_entropy", class_weight={"bee": 2.0}), "labels"),
+    (dict(label_smoothing=0.1, fit_intercept=False), "soft"),
+    ("cb", "cb"),
+]
+
+
+def _make(params, **kw):
+    if params == "cb":
+        return ContinuousBernoulliRegression(**kw)
+    return SoftLabelLogisticRegression(**params, **kw)
+
+
+def _assert_same_model(dist, ref, rtol=1e-10):
+    coef, ref_coef = np.asarray(dist.coef_), np.asarray(ref.coef_)
+    assert coef.dtype == ref_coef.dtype
+    scale = np.abs(ref_coef).max()
+    np.testing.assert_allclose(coef, ref_coef, rtol=0, atol=rtol * scale)
+    np.testing.assert_allclose(dist.intercept_, ref.intercept_, rtol=0, atol=rtol * max(scale, 1))
+    np.testing.assert_array_equal(dist.n_iter_, ref.n_iter_)
+    if hasattr(ref, "classes_"):
+        np.testing.assert_array_equal(dist.classes_, ref.classes_)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+@pytest.mark.parametrize("params, kind", CASES)
+def test_distributed_fit_equals_in_memory(client, params, kind, solver):
+    X, y, sw = _problem(kind)
+    ref = _make(params, solver=solver).fit(X, y, sample_weight=sw)
+    dist = _make(params, solver=solver).fit(_chunked(X, 350), _chunked(y, 350), _chunked(sw, 350))
+    _assert_same_model(dist, ref)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("params, kind", [CASES[0], CASES[3], CASES[6]])
+def test_sparse_chunks_and_float32(client, params, kind, dtype, solver):
+    X, y, sw = _problem(kind, dtype=dtype)
+    X[np.abs(X) < 0.6] = 0
+    ref = _make(params, solver=solver).fit(sp.csr_matrix(X), y, sample_weight=sw)
+    dist = _make(params, solver=solver).fit(
+        _sparse_chunks(X, 400), _chunked(y, 400), _chunked(sw, 400)
+    )
+    # float32 CSR: the kernels sum parts of each block in float (the softmax's intercept
+    # gradient, the Hessian of a densified block), and blocks start at each chunk's first
+    # row: agreement to float32 rounding (the coefficients a float32 ulp apart or so).
+    _assert_same_model(dist, ref, rtol=1e-5 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+def test_float32_dense_chunks(client, solver):
+    """float32 rows are summed block by block in float by the kernel: chunks that are whole
+    blocks (the in-memory fit's block size) give the in-memory sums up to float64
+    rounding; other chunkings agree to float32 rounding."""
+    from skfuzzy_ce._fused_objective import block_rows_for_cache
+
+    X, y, sw = _problem("soft", n=2400, dtype=np.float32)
+    ref = SoftLabelLogisticRegression(solver=solver).fit(X, y, sample_weight=sw)
+    rows = 2 * block_rows_for_cache(X.shape[1], y.shape[1], 4)
+    dist = SoftLabelLogisticRegression(solver=solver).fit(
+        _chunked(X, rows), _chunked(y, rows), _chunked(sw, rows)
+    )
+    assert dist.coef_.dtype == np.float32
+    _assert_same_model(dist, ref)
+    odd = SoftLabelLogisticRegression(solver=solver).fit(
+        _chunked(X, 777), _chunked(y, 777), _chunked(sw, 777)
+    )
+    _assert_same_model(odd, ref, rtol=1e-4)
+
+
+def test_dask_dataframe_feature_names_and_string_labels(client):
+    X, y, sw = _problem("labels", n=900)
+    pdf = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    pdf["label"] = y
+    pdf["w"] = sw
+    ref = SoftLabelLogisticRegression().fit(pdf.iloc[:, :4], pdf["label"], sample_weight=pdf["w"])
+    ddf = dd.from_pandas(pdf, npartitions=3).clear_divisions()  # unknown divisions
+    assert not ddf.known_divisions
+    dist = SoftLabelLogisticRegression().fit(ddf.iloc[:, :4], ddf["label"], sample_weight=ddf["w"])
+    np.testing.assert_array_equal(dist.feature_names_in_, ref.feature_names_in_)
+    assert list(dist.classes_) == ["ant", "bee", "cat"]
+    _assert_same_model(dist, ref)
+    # Soft labels in a DataFrame: its column names are the classes, as with pandas.
+    Y = pd.DataFrame(softmax(X @ np.ones((4, 2)) * [1, -1], axis=1), columns=["no", "yes"])
+    ref = SoftLabelLogisticRegression().fit(pdf.iloc[:, :4], Y)
+    dist = SoftLabelLogisticRegression().fit(
+        dd.from_pandas(pdf.iloc[:, :4], npartitions=3), dd.from_pandas(Y, npartitions=3)
+    )
+    assert list(dist.classes_) == ["no", "yes"]
+    _assert_same_model(dist, ref)
+    proba = dist.predict_proba(dd.from_pandas(pdf.iloc[:, :4], npartitions=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        computed = proba.compute(scheduler="sync")
+    np.testing.assert_allclose(computed, ref.predict_proba(pdf.iloc[:, :4]), rtol=1e-9)
+    with pytest.raises(ValueError, match="feature names"):
+        dist.predict(dd.from_pandas(pdf.iloc[:, [1, 0, 2, 3]], npartitions=3))
+
+
+def _in_memory_error(fit, *args):
+    with pytest.raises(ValueError) as info:
+        fit(*args)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("fault", ["nan", "row_sum", "above_one", "unknown_label", "cb"])
+def test_bad_targets_on_a_worker_same_error_nothing_left(client, fault):
+    X, y, sw = _problem("labels" if fault == "unknown_label" else "soft", n=1000)
+    est = SoftLabelLogisticRegression(classes=["ant", "bee"]) if fault == "unknown_label" else (
+        SoftLabelLogisticRegression()
+    )
+    if fault == "nan":
+        y[737, 1] = np.nan
+        y[900, 0] = 2.0  # a later fault of a later check: in memory the NaN is reported
+    elif fault == "row_sum":
+        y[612] *= 1.1
+    elif fault == "above_one":
+        y[301, 0] = 1.5
+        y[950] *= 1.1
+    elif fault == "cb":
+        est = ContinuousBernoulliRegression()
+        y = np.full(1000, 0.5)
+        y[523] = 1.25
+    message = _in_memory_error(est.fit, X, y)
+    row = re.search(r"[Rr]ow (\d+)", message)
+    assert row is None or int(row.group(1)) >= 250  # a global row, not one of chunk 0
+    with pytest.raises(ValueError, match=re.escape(message)):
+        est.fit(_chunked(X, 250), _chunked(y, 250))
+    assert _scheduler_tasks(client) == 0
+
+
+def test_worker_killed_mid_fit_recomputes_or_fails_clearly(client, monkeypatch):
+    X, y, sw = _problem("soft", n=3000)
+    ref = SoftLabelLogisticRegression().fit(X, y, sample_weight=sw)
+    pids = client.run(os.getpid)
+    calls = []
+    original = skdask.DaskDataTerm.loss_gradient
+
+    def killing(self, w):
+        calls.append(1)
+        if len(calls) == 3:  # mid-fit: kill one worker process; its nanny starts another
+            os.kill(next(iter(pids.values())), signal.SIGKILL)
+        return original(self, w)
+
+    monkeypatch.setattr(skdask.DaskDataTerm, "loss_gradient", killing)
+    args = (_chunked(X, 500), _chunked(y, 500), _chunked(sw, 500))
+    dist = SoftLabelLogisticRegression().fit(*args)
+    assert len(calls) > 3
+    _assert_same_model(dist, ref)  # the lost chunks were recomputed from their source
+    client.wait_for_workers(2, timeout=60)
+
+    calls.clear()
+
+    def restarting(self, w):
+        calls.append(1)
+        if len(calls) == 3:
+            client.restart()
+        return original(self, w)
+
+    monkeypatch.setattr(skdask.DaskDataTerm, "loss_gradient", restarting)
+    try:
+        dist = SoftLabelLogisticRegression().fit(*args)
+    except RuntimeError as exc:
+        assert "fit again" in str(exc)
+    else:
+        _assert_same_model(dist, ref)
+    client.wait_for_workers(2, timeout=60)
+    assert _scheduler_tasks(client) == 0
+
+
+def test_grid_search_on_joblib_dask_backend_equals_local(client):
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, _ = _problem("labels", n=400)
+    grid = {"C": [0.01, 1.0, 100.0]}
+    local = GridSearchCV(SoftLabelLogisticRegression(), grid, cv=3).fit(X, y)
+    with joblib.parallel_config(backend="dask"):
+        remote = GridSearchCV(SoftLabelLogisticRegression(), grid, cv=3, n_jobs=-1).fit(X, y)
+    np.testing.assert_array_equal(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
+    assert remote.best_params_ == local.best_params_
+    np.testing.assert_array_equal(remote.best_estimator_.coef_, local.best_estimator_.coef_)
+
+
+@pytest.mark.parametrize("params, kind", [CASES[0], CASES[1], CASES[3], CASES[6]])
+def test_prediction_is_lazy_with_the_same_chunks(client, params, kind):
+    X, y, sw = _problem(kind)
+    model = _make(params).fit(X, y, sample_weight=sw)
+    Xd = _chunked(X, 300)
+    methods = ["predict", "predict_lambda"] if params == "cb" else [
+        "predict", "predict_proba", "predict_log_proba", "decision_function"
+    ]
+    for name in methods:
+        out = getattr(model, name)(Xd)
+        expected = getattr(model, name)(X)
+        assert isinstance(out, da.Array)
+        assert out.chunks[0] == Xd.chunks[0]
+        assert out.dtype == expected.dtype and out.ndim == expected.ndim
+        assert type(out._meta) is np.ndarray and out._meta.dtype == expected.dtype
+        np.testing.assert_array_equal(out.compute(), expected)
+
+
+def test_default_local_scheduler_gives_the_same_model(client):
+    X, y, sw = _problem("soft")
+    args = (_chunked(X, 350), _chunked(y, 350), _chunked(sw, 350))
+    on_cluster = SoftLabelLogisticRegression().fit(*args)
+    with dask.config.set(scheduler="threads"):
+        assert isinstance(skdask._runner(), skdask._LocalRunner)
+        local = SoftLabelLogisticRegression().fit(*args)
+    np.testing.assert_array_equal(local.coef_, on_cluster.coef_)
+    np.testing.assert_array_equal(local.n_iter_, on_cluster.n_iter_)
+    _assert_same_model(local, SoftLabelLogisticRegression().fit(X, y, sample_weight=sw))
+
+
+def test_to_weighted_hard_lazy_chunk_by_chunk(client):
+    X, y, sw = _problem("soft", n=600)
+    y[y < 0.2] = 0
+    y /= y.sum(axis=1, keepdims=True)
+    out = to_weighted_hard(_chunked(X, 200), _chunked(y, 200), _chunked(sw, 200), return_index=True)
+    assert all(isinstance(o, da.Array) for o in out)
+    X_rep, y_rep, w_rep, index = dask.compute(*out)
+    ref = to_weighted_hard(X, y, sw, return_index=True)
+    # The same weighted rows; order: class-major within each chunk.
+    a, b = np.lexsort((index, y_rep)), np.lexsort((ref[3], ref[1]))
+    np.testing.assert_array_equal(X_rep[a], ref[0][b])
+    np.testing.assert_array_equal(w_rep[a], ref[2][b])
+    np.testing.assert_array_equal(index[a], ref[3][b])
+    labels = np.array(["x", "y", "z"])[np.argmax(y, axis=1)]
+    _, y_lab, _ = to_weighted_hard(_chunked(X, 200), _chunked(labels, 200))
+    assert set(y_lab.compute()) == {"x", "y", "z"}
+
+
+def test_clear_errors(client):
+    X, y, _ = _problem("soft", n=300)
+    with pytest.raises(ValueError, match=r"rechunk\(\{1: -1\}\)"):
+        SoftLabelLogisticRegression().fit(da.from_array(X, chunks=(100, 2)), _chunked(y, 100))
+    with pytest.raises(ValueError, match="newton-cd.*not available on dask input"):
+        SoftLabelLogisticRegression(l1_ratio=0.5).fit(_chunked(X, 100), _chunked(y, 100))
+    with pytest.raises(ValueError, match="partition them alike"):
+        dx = dd.from_pandas(pd.DataFrame(X), npartitions=3)
+        dy = dd.from_pandas(pd.DataFrame(y), npartitions=2)
+        SoftLabelLogisticRegression().fit(dx, dy)
+    # y chunked differently from X (known chunks): rechunked to X's, same model.
+    ref = SoftLabelLogisticRegression().fit(X, y)
+    _assert_same_model(SoftLabelLogisticRegression().fit(_chunked(X, 100), _chunked(y, 70)), ref)
+    assert _scheduler_tasks(client) == 0
+
+
+def test_dask_is_imported_only_for_dask_input():
+    code = (
+        "import sys, numpy as np\n"
+        "from skfuzzy_ce import SoftLabelLogisticRegression, ContinuousBernoulliRegression\n"
+        "X = np.random.default_rng(0).standard_normal((50, 3))\n"
+        "m = SoftLabelLogisticRegression().fit(X, (X[:, 0] > 0).astype(int))\n"
+        "m.predict_proba(X)\n"
+        "ContinuousBernoulliRegression().fit(X, np.full(50, 0.3)).predict(X)\n"
+        "bad = [k for k in sys.modules if k.split('.')[0] in ('dask', 'distributed')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_huge_weights_are_scaled_as_in_memory(client):
+    X, y, sw = _problem("soft", n=800)
+    sw = sw * 1e305  # their sum overflows float64 unless scaled (scale_weights)
+    ref = SoftLabelLogisticRegression().fit(X, y, sample_weight=sw)
+    dist = SoftLabelLogisticRegression().fit(_chunked(X, 200), _chunked(y, 200), _chunked(sw, 200))
+    _assert_same_model(dist, ref)
+
+
+def test_missing_nullable_label_in_a_partition_names_its_global_row(client):
+    X, y, _ = _problem("binary", n=400)
+    labels = pd.Series(y, dtype="Int64")
+    labels[333] = pd.NA
+    message = _in_memory_error(SoftLabelLogisticRegression().fit, X, labels)
+    assert "333" in message
+    with pytest.raises(ValueError, match=re.escape(message)):
+        SoftLabelLogisticRegression().fit(
+            dd.from_pandas(pd.DataFrame(X), npartitions=4), dd.from_pandas(labels, npartitions=4)
+        )
