@@ -658,7 +658,7 @@ def _classes_of(fit, estimator, multilabel):
 # ---------------------------------------------------------------- fitting
 def fit_soft_logistic(estimator, X, y, sample_weight):
     """:meth:`SoftLabelLogisticRegression.fit` on dask input (see the module docstring)."""
-    from ._soft_logistic import _is_label_vector
+    from ._soft_logistic import _check_total_weight, _is_label_vector, _output_layout
 
     _check_solver(estimator)
     if y is None:
@@ -692,17 +692,11 @@ def fit_soft_logistic(estimator, X, y, sample_weight):
         class_weight = compute_soft_class_weight(
             estimator.class_weight, classes, Ys, np.array([S])
         )
-        sw_sum = S if multilabel else float(stats["totals"] @ class_weight)
-        if not sw_sum > 0 or not class_weight.any():  # (all class weights 0: multi-label)
-            raise ValueError(
-                "The sample weights (times the class weights) sum to zero: there is nothing "
-                "to fit. Give some samples a positive weight."
-            )
-        n_outputs = 1 if (K == 2 and not multilabel) else K
-        sigmoids = multilabel or (estimator.loss == "binary_cross_entropy" and n_outputs > 2)
+        sw_sum = _check_total_weight(S if multilabel else stats["totals"] @ class_weight,
+                                     class_weight)  # fmt: skip
+        n_outputs, kind, one_vs_rest = _output_layout(estimator.loss, K, multilabel)
         spec.update(
-            n_outputs=n_outputs, ovr=sigmoids and not multilabel,
-            fused_kind="sigmoids" if sigmoids else "softmax",
+            n_outputs=n_outputs, ovr=one_vs_rest, fused_kind=kind,
             block_rows=_block_rows(fit, n_outputs),
         )  # fmt: skip
         data = fit.data_term(spec, class_weight)

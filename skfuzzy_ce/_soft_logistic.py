@@ -42,6 +42,29 @@ def _log1pexp(x):
     return out
 
 
+def _check_total_weight(sw_sum, class_weight):
+    """``sw_sum`` (the objective's normalizer, ``S``) as a float, or the error for nothing
+    to fit: no weight at all, or every class weight zero."""
+    if not sw_sum > 0 or not class_weight.any():  # (all class weights 0: multi-label)
+        raise ValueError(
+            "The sample weights (times the class weights) sum to zero: there is nothing "
+            "to fit. Give some samples a positive weight."
+        )
+    return float(sw_sum)
+
+
+def _output_layout(loss, n_classes, multilabel):
+    """``(n_outputs, kind, one_vs_rest)`` of the data term for ``n_classes`` target columns.
+
+    A single logit for two classes (not multi-label); independent sigmoids for a multi-label
+    matrix, and for ``binary_cross_entropy`` on labels of more than two classes, where
+    ``one_vs_rest`` says that each row weighs ``s_i * cw_(its class)`` in every problem.
+    """
+    n_outputs = 1 if (n_classes == 2 and not multilabel) else n_classes
+    sigmoids = multilabel or (loss == "binary_cross_entropy" and n_outputs > 2)
+    return n_outputs, "sigmoids" if sigmoids else "softmax", sigmoids and not multilabel
+
+
 class _FitTargets(NamedTuple):
     """Validated targets and weights of a fit (see ``_check_fit_data``)."""
 
@@ -276,26 +299,19 @@ class SoftLabelLogisticRegression(
         multilabel = targets.multilabel
         if rows is not None:
             X, Y, sample_weight = X[rows], Y[rows], sample_weight[rows]
-        if multilabel:
-            sw_sum = float(sample_weight.sum())
-        else:
-            sw_sum = float(sample_weight @ (Y @ class_weight))
-        if not sw_sum > 0 or not class_weight.any():  # (all class weights 0: multi-label)
-            raise ValueError(
-                "The sample weights (times the class weights) sum to zero: there is nothing "
-                "to fit. Give some samples a positive weight."
-            )
-        n_outputs = 1 if (Y.shape[1] == 2 and not multilabel) else Y.shape[1]
-        sigmoids = multilabel or (self.loss == "binary_cross_entropy" and n_outputs > 2)
-        if sigmoids and not multilabel:
-            # One-vs-rest on labels: each row weighs s_i * cw_(its class) in every problem.
+        sw_sum = _check_total_weight(
+            sample_weight.sum() if multilabel else sample_weight @ (Y @ class_weight),
+            class_weight,
+        )
+        n_outputs, kind, one_vs_rest = _output_layout(self.loss, Y.shape[1], multilabel)
+        if one_vs_rest:
             sample_weight = sample_weight * (Y @ class_weight)
             class_weight = np.ones_like(class_weight)
         # One blocked pass over X per evaluation (issue 7).
         data = FusedLinearObjective(
             X, Y, sample_weight, class_weight, n_outputs=n_outputs,
-            fit_intercept=self.fit_intercept, n_threads=self.n_threads,
-            kind="sigmoids" if sigmoids else "softmax", weight_exp=targets.weight_exp,
+            fit_intercept=self.fit_intercept, n_threads=self.n_threads, kind=kind,
+            weight_exp=targets.weight_exp,
         )  # fmt: skip
         return data, sw_sum
 
