@@ -813,9 +813,10 @@ def _expand_chunk(x, y, sw, offset, classes, drop_zero, soft_1d):
 def dask_to_weighted_hard(X, y, sample_weight, *, classes, drop_zero):
     """:func:`~skfuzzy_ce.to_weighted_hard` on a dask array X: lazy dask arrays
     ``(X_rep, y_rep, w_rep, index)``, each chunk of X expanded on its own."""
+    from operator import getitem
+
     import dask
     import dask.array as da
-    from operator import getitem
 
     if not is_dask_collection(X) or _is_frame(X):
         raise ValueError(

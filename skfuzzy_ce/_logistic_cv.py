@@ -17,7 +17,7 @@ computed once on all rows, and each fold's data term is made by
 import copy
 import inspect
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
