@@ -196,6 +196,109 @@ cdef inline double intercept_step(
     return hb[k] * fabs(delta)
 
 
+cdef inline double invariant_step(
+    Py_ssize_t j, Py_ssize_t K, Py_ssize_t d, const double *W, const double *h, double l1,
+    double l2, double *D, double *u, double *c,
+) noexcept nogil:
+    """Feature j's exact step along v = (1, ..., 1) over its K outputs (softmax rows only).
+
+    With softmax rows (A_i = Cc_i sum_k Cc_ik) the model's data part is invariant along v,
+    and so are the residuals of every coordinate: only the penalty curves along it, and
+    coordinate descent alone crawls there (its K coordinates are coupled through the
+    rank-one term). The gradient's data part sums to 0 over the outputs (a softmax's), so
+    the smooth part's derivative along v is G = l2 sum_k u_k, u_k = W_kj + D_kj, computed
+    so (from gW it would carry the data part's rounding, which a tiny l2 would blow up).
+    The 1-D problem in t,
+
+        phi(t) = G t + K l2 t^2 / 2 + l1 sum_k |u_k + t|,
+
+    has a monotone subgradient G + K l2 t + l1 sum_k sign(u_k + t), piecewise linear with
+    breakpoints at -u_k: its root is found interval by interval over the sorted
+    breakpoints. D_:j += t (a coordinate landing on its breakpoint is set to exactly
+    -W_kj). dZ and s are not touched: the residuals do not see the move (the caller
+    recomputes them at the end). Returns the change measure max_k h_kj |t|. u, c: K
+    doubles each.
+    """
+    cdef Py_ssize_t k, m, q
+    cdef double G = 0.0, a = K * l2, t = 0.0, lo, hi, cand, low_v, high_v, tmp, change = 0.0
+    cdef bint found = False
+    for k in range(K):
+        u[k] = W[k * d + j] + D[k * d + j]
+        G += l2 * u[k]
+    if l1 == 0.0:
+        if a <= 0.0:
+            return 0.0
+        t = -G / a
+        found = True
+    else:
+        for k in range(K):  # breakpoints, sorted ascending (insertion sort: K is small)
+            tmp = -u[k]
+            q = k
+            while q > 0 and c[q - 1] > tmp:
+                c[q] = c[q - 1]
+                q -= 1
+            c[q] = tmp
+        for m in range(K + 1):
+            # Between breakpoints m - 1 and m: m of the u_k + t are positive.
+            lo = c[m - 1] if m > 0 else -INFINITY
+            hi = c[m] if m < K else INFINITY
+            if a > 0.0:
+                cand = -(G + l1 * (2 * m - K)) / a
+                if lo < cand < hi:
+                    t = cand
+                    found = True
+                    break
+            if m < K:  # at breakpoint m: the subgradient's range
+                low_v = G + a * c[m] + l1 * (2 * m - K)
+                high_v = G + a * c[m] + l1 * (2 * (m + 1) - K)
+                if low_v <= 0.0 <= high_v:
+                    t = c[m]
+                    found = True
+                    break
+    if not found or t == 0.0:
+        return 0.0
+    for k in range(K):
+        if u[k] + t == 0.0:
+            D[k * d + j] = -W[k * d + j]  # exactly zero
+        else:
+            D[k * d + j] += t
+        change = max(change, h[k * d + j] * fabs(t))
+    return change
+
+
+cdef inline void recompute_dz(
+    const floating *xdata, const index_t *xind, const index_t *xptr, Py_ssize_t n,
+    Py_ssize_t d, Py_ssize_t K, Py_ssize_t ks, Py_ssize_t rs, const double *Cc,
+    bint fit_intercept, const double *D, const double *Db, double *dZ, double *s,
+) noexcept nogil:
+    """dZ = X D^T + Db and s = (Cc_i . dZ_i)_i from D and Db."""
+    cdef Py_ssize_t i, j, k, m
+    cdef const floating *xv
+    cdef const index_t *xi
+    cdef const double *Ck
+    cdef double *dZk
+    cdef double v
+    for k in range(K):
+        v = Db[k] if fit_intercept else 0.0
+        dZk = dZ + k * ks
+        for i in range(n):
+            dZk[i * rs] = v
+    for j in range(d):
+        get_column(xdata, xind, xptr, n, j, &xv, &xi, &m)
+        for k in range(K):
+            v = D[k * d + j]
+            if v != 0.0:
+                column_update(xv, xi, m, v, NULL, dZ + k * ks, NULL, rs)
+    for i in range(n):
+        s[i] = 0.0
+    if Cc != NULL:
+        for k in range(K):
+            Ck = Cc + k * ks
+            dZk = dZ + k * ks
+            for i in range(n):
+                s[i] += Ck[i * rs] * dZk[i * rs]
+
+
 cdef void cd_core(
     const floating *xdata, const index_t *xind, const index_t *xptr,
     Py_ssize_t n, Py_ssize_t d, Py_ssize_t K, Py_ssize_t ks, Py_ssize_t rs,
@@ -204,6 +307,7 @@ cdef void cd_core(
     double *D, double *Db, double *dZ, double *s, double *h, double *hb,
     Py_ssize_t *act_j, Py_ssize_t *act_ptr, Py_ssize_t *act_k,
     Py_ssize_t max_sweeps, double tol, Py_ssize_t *n_sweeps_out, double *change_out,
+    bint softmax_rows, double *inv_buf,
 ) noexcept nogil:
     """The whole solve; see cd_quadratic. Entry (k, i) of A, Cc, dZ at k * ks + i * rs:
     class-major (ks = n, rs = 1) for dense X, whose columns are then swept contiguously;
@@ -252,25 +356,8 @@ cdef void cd_core(
             hb[k] = 0.0 if hd <= FLAT_RTOL * scale else hd
 
     # dZ = X D^T + Db and s = (Cc_i . dZ_i)_i from the D and Db given (a warm start).
-    for k in range(K):
-        v = Db[k] if fit_intercept else 0.0
-        dZk = dZ + k * ks
-        for i in range(n):
-            dZk[i * rs] = v
-    for j in range(d):
-        get_column(xdata, xind, xptr, n, j, &xv, &xi, &m)
-        for k in range(K):
-            v = D[k * d + j]
-            if v != 0.0:
-                column_update(xv, xi, m, v, NULL, dZ + k * ks, NULL, rs)
-    for i in range(n):
-        s[i] = 0.0
-    if Cc != NULL:
-        for k in range(K):
-            Ck = Cc + k * ks
-            dZk = dZ + k * ks
-            for i in range(n):
-                s[i] += Ck[i * rs] * dZk[i * rs]
+    recompute_dz(xdata, xind, xptr, n, d, K, ks, rs, Cc, fit_intercept, D, Db, dZ, s)
+    softmax_rows = softmax_rows and Cc != NULL and K > 1
 
     # Sweeps: a full sweep; until one changes nothing beyond tol, sweeps over the active
     # set (the coordinates with W + D != 0, and the intercepts) until those converge, then
@@ -285,6 +372,9 @@ cdef void cd_core(
                 for k in range(K):
                     change = max(change, coordinate_step(
                         xv, xi, m, k, j, ks, rs, d, A, Cc, gW, W, h, l1, l2, D, dZ, s))
+                if softmax_rows:
+                    change = max(change, invariant_step(
+                        j, K, d, W, h, l1, l2, D, inv_buf, inv_buf + K))
         else:
             for q in range(n_act_cols):
                 j = act_j[q]
@@ -292,6 +382,9 @@ cdef void cd_core(
                 for p in range(act_ptr[q], act_ptr[q + 1]):
                     change = max(change, coordinate_step(
                         xv, xi, m, act_k[p], j, ks, rs, d, A, Cc, gW, W, h, l1, l2, D, dZ, s))
+                if softmax_rows:
+                    change = max(change, invariant_step(
+                        j, K, d, W, h, l1, l2, D, inv_buf, inv_buf + K))
         if fit_intercept:
             for k in range(K):
                 change = max(change, intercept_step(k, n, ks, rs, A, Cc, gb, hb, Db, dZ, s))
@@ -319,6 +412,8 @@ cdef void cd_core(
             full = n_act == K * d
         elif change <= tol:
             full = True
+    if softmax_rows:  # the invariant steps left dZ and s behind (by invariant amounts)
+        recompute_dz(xdata, xind, xptr, n, d, K, ks, rs, Cc, fit_intercept, D, Db, dZ, s)
     n_sweeps_out[0] = n_sweeps
     change_out[0] = last_full
 
@@ -339,7 +434,8 @@ def _dense(
     double l1, double l2, bint fit_intercept,
     double[:, ::1] D, double[::1] Db, double[:, ::1] dZ, double[::1] s,
     double[::1] h, double[::1] hb, Py_ssize_t[::1] act_j, Py_ssize_t[::1] act_ptr,
-    Py_ssize_t[::1] act_k, Py_ssize_t max_sweeps, double tol,
+    Py_ssize_t[::1] act_k, Py_ssize_t max_sweeps, double tol, bint softmax_rows,
+    double[::1] inv_buf,
 ):
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], K = A.shape[0], n_sweeps = 0
     cdef double change = INFINITY
@@ -348,7 +444,8 @@ def _dense(
             &X[0, 0], <const int *> NULL, <const int *> NULL, n, d, K, n, 1, &A[0, 0],
             &Cc[0, 0] if has_cc else NULL, &gW[0, 0], &gb[0], &W[0, 0], l1, l2,
             fit_intercept, &D[0, 0], &Db[0], &dZ[0, 0], &s[0], &h[0], &hb[0], &act_j[0],
-            &act_ptr[0], &act_k[0], max_sweeps, tol, &n_sweeps, &change,
+            &act_ptr[0], &act_k[0], max_sweeps, tol, &n_sweeps, &change, softmax_rows,
+            &inv_buf[0],
         )
     return n_sweeps, change
 
@@ -360,7 +457,8 @@ def _csc(
     double l1, double l2, bint fit_intercept,
     double[:, ::1] D, double[::1] Db, double[:, ::1] dZt, double[::1] s,
     double[::1] h, double[::1] hb, Py_ssize_t[::1] act_j, Py_ssize_t[::1] act_ptr,
-    Py_ssize_t[::1] act_k, Py_ssize_t max_sweeps, double tol,
+    Py_ssize_t[::1] act_k, Py_ssize_t max_sweeps, double tol, bint softmax_rows,
+    double[::1] inv_buf,
 ):
     """CSC X; At, Ct, dZt row-major (n, K): the transposes of A, Cc, dZ."""
     cdef Py_ssize_t d = indptr.shape[0] - 1, n_sweeps = 0
@@ -370,14 +468,15 @@ def _csc(
             &data[0], &indices[0], &indptr[0], n, d, K, 1, K, &At[0, 0],
             &Ct[0, 0] if has_cc else NULL, &gW[0, 0], &gb[0], &W[0, 0], l1, l2,
             fit_intercept, &D[0, 0], &Db[0], &dZt[0, 0], &s[0], &h[0], &hb[0], &act_j[0],
-            &act_ptr[0], &act_k[0], max_sweeps, tol, &n_sweeps, &change,
+            &act_ptr[0], &act_k[0], max_sweeps, tol, &n_sweeps, &change, softmax_rows,
+            &inv_buf[0],
         )
     return n_sweeps, change
 
 
 def cd_quadratic(
     X, A, Cc, gW, gb, W, double l1, double l2, bint fit_intercept, D, Db, dZ, s,
-    Py_ssize_t max_sweeps, double tol,
+    Py_ssize_t max_sweeps, double tol, bint softmax_rows=False,
 ):
     """Minimize the quadratic model q(D, Db) (see the module comment) by cyclic coordinate
     descent with glmnet's active-set strategy. Deterministic and serial: the same inputs
@@ -404,6 +503,13 @@ def cd_quadratic(
         None).
     max_sweeps : int >= 0: at most this many sweeps (full or active-set).
     tol : float: a sweep has converged when its change measure is at most tol.
+    softmax_rows : bool, default False: the rows are a softmax's, ``A_i = Cc_i sum_k Cc_ik``
+        (``A_ik = T_i p_ik``, ``Cc_ik = sqrt(T_i) p_ik``), and gW is a softmax's gradient
+        (its data part, ``gW - l2 W``, sums to 0 over the outputs), so that the model's
+        data part is invariant along "the same change of every output's coefficient of
+        feature j"; each
+        feature's coordinates are then followed by the exact step along that direction
+        (see invariant_step), where coordinate descent alone converges slowly.
 
     dZ and s are recomputed from D and Db at the start (their contents on entry are not
     used): a warm start needs only D and Db.
@@ -497,6 +603,8 @@ def cd_quadratic(
     act_j = np.empty(max(d, 1), dtype=np.intp)
     act_ptr = np.empty(d + 1, dtype=np.intp)
     act_k = np.empty(max(K * d, 1), dtype=np.intp)
+    inv_buf = np.empty(2 * K)
+    softmax_rows = bool(softmax_rows) and has_cc and d > 0
     if isinstance(X, tuple) or d == 0:
         # Row-major copies for the CSC kernel (O(n K) each, once per call).
         dZt = np.empty((n, K))
@@ -504,10 +612,11 @@ def cd_quadratic(
             data, indices, indptr, n, K, np.ascontiguousarray(A.T),
             np.ascontiguousarray(Cc.T) if has_cc else dummy, has_cc, gW, gb, W, l1, l2,
             fit_intercept, D, Db, dZt, s, h, hb, act_j, act_ptr, act_k, max_sweeps, tol,
+            softmax_rows, inv_buf,
         )
         dZ[...] = dZt.T
         return result
     return _dense(
         X, A, Cc_, has_cc, gW, gb, W, l1, l2, fit_intercept, D, Db, dZ, s, h, hb,
-        act_j, act_ptr, act_k, max_sweeps, tol,
+        act_j, act_ptr, act_k, max_sweeps, tol, softmax_rows, inv_buf,
     )

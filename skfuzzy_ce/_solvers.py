@@ -261,6 +261,7 @@ class NewtonCDSolver:
             _cd.cd_quadratic(
                 columns, A, Cc, gW, gb, coef, penalty.l1, penalty.l2,
                 objective.fit_intercept, D, Db, dZ, s, self.max_sweeps, inner_tol,
+                objective.symmetric_softmax,
             )  # fmt: skip
             if offsets is not None:
                 Db -= D @ offsets

@@ -447,3 +447,33 @@ def test_no_features_solves_the_intercepts(layout):
     H = dense_hessian(X, A, Cc, 0.1, True)
     assert_allclose(Db, -np.linalg.solve(H, gb), atol=1e-10)
     assert_allclose(dZ, np.repeat(Db[:, None], 30, axis=1), atol=1e-14)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+@pytest.mark.parametrize("l1, l2", [(0.0, 0.05), (0.2, 0.05), (0.2, 0.0), (0.05, 1e-3)])
+def test_softmax_rows_invariant_steps_same_minimizer_fewer_sweeps(layout, l1, l2):
+    """With softmax rows the exact steps along each feature's (1, ..., 1) reach the same
+    minimizer (q is convex; both runs converge) in fewer sweeps, and leave dZ and s as the
+    returned step's."""
+    X, A, Cc, gW, gb, W = make_problem(80, 5, 4, kind="softmax", seed=21)
+    gW = 0.05 * (gW - gW.mean(axis=0)) + l2 * W  # a softmax's: data part sums to 0 over k
+    K, n = A.shape
+    out = {}
+    for flag in (False, True):
+        D, Db, dZ, s = np.zeros((K, 5)), np.zeros(K), np.empty((K, n)), np.empty(n)
+        n_sweeps, change = cd_quadratic(x_arg(X, layout), A, Cc, gW, gb, W, l1, l2, True, D,
+                                        Db, dZ, s, 100_000, 1e-12, flag)  # fmt: skip
+        assert change <= 1e-12
+        out[flag] = (D, Db, dZ, s, n_sweeps)
+    (D0, Db0, _, _, n0), (D1, Db1, dZ1, s1, n1) = out[False], out[True]
+    if l2 > 0:  # strictly convex along the invariant directions: one minimizer
+        assert_allclose(D1, D0, atol=1e-8)
+        assert_array_equal(W + D1 == 0, W + D0 == 0)
+    qv = [q_value(X, A, Cc, gW, gb, W, l1, l2, o[0], o[1]) for o in (out[False], out[True])]
+    assert qv[1] <= qv[0] + 1e-12 * abs(qv[0])
+    assert n1 <= n0
+    if 0 < l2 < 0.01:  # little curvature along the invariant directions: fewer sweeps
+        assert n1 < n0
+    # dZ and s describe the returned step although the invariant steps skipped them.
+    assert_allclose(dZ1, D1 @ X.T + Db1[:, None], rtol=1e-12, atol=1e-14)
+    assert_allclose(s1, (Cc * dZ1).sum(axis=0), rtol=1e-12, atol=1e-15)
