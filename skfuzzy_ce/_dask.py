@@ -404,6 +404,12 @@ def _build(chunk, spec, class_weight):
     return _Resident(chunk.nbytes, obj=obj)
 
 
+def _ready(term):
+    """Nothing: a built term's small stand-in, to wait for the build (or get its error)
+    without bringing the term, which holds the chunk's rows, to the client."""
+    return None
+
+
 def _evaluate(term, method, w):
     if method == "hessian":
         return term.obj.hessian(w)
@@ -581,7 +587,10 @@ class _Fit:
     def data_term(self, spec, class_weight):
         terms = self._keep(self.runner.map(_build, self.validated, spec=spec,
                                            class_weight=class_weight))  # fmt: skip
-        self.runner.results(terms)  # built (or the build's error) before the solver starts
+        # Built (or the build's error) before the solver starts; the terms stay where they are.
+        ready = self.runner.map(_ready, terms)
+        self.runner.results(ready)
+        self.runner.release(ready)
         self.runner.release(self.validated)
         return DaskDataTerm(
             self.runner, terms, n_outputs=spec["n_outputs"], n_features=self.n_features,
