@@ -343,6 +343,17 @@ def _scan(chunk):
     return info
 
 
+def _soft_targets(y, dtype, n, offset, spec):
+    """A chunk of a classifier's targets as a matrix (check_soft_targets, global rows)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Y, _ = check_soft_targets(
+            y, classes=spec["classes"], multilabel=spec["multilabel"], dtype=dtype,
+            n_samples=n, min_classes=1, row_offset=offset, soft_1d=spec["soft_1d"],
+        )  # fmt: skip
+    return Y
+
+
 def _validate(chunk, offset, spec):
     """The in-memory checks on this chunk (row numbers from ``offset``): its targets as a
     matrix in X's dtype, label smoothing applied, and its sample weights."""
@@ -356,13 +367,7 @@ def _validate(chunk, offset, spec):
             y = _check_unit_interval_target(chunk.y, X.dtype, spec["name"], row_offset=offset)
         Y = np.ascontiguousarray(y, dtype=X.dtype).reshape(-1, 1)
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            Y, _ = check_soft_targets(
-                chunk.y, classes=spec["classes"], multilabel=spec["multilabel"],
-                dtype=X.dtype, n_samples=n, min_classes=1, row_offset=offset,
-                soft_1d=spec["soft_1d"],
-            )  # fmt: skip
+        Y = _soft_targets(chunk.y, X.dtype, n, offset, spec)
     sw = chunk.sw
     if sw is None:
         sw = np.ones(n, dtype=np.float64)
@@ -377,37 +382,49 @@ def _validate(chunk, offset, spec):
     if spec["weight_exp"]:  # the whole fit's weights divided by 2**e (scale_weights)
         sw = np.ldexp(sw, -spec["weight_exp"])
     mass = Y.sum(axis=0, dtype=np.float64)  # before smoothing, as check_soft_targets
+    extra = {}
+    if spec.get("keep_y"):  # a CV fit: the held-out rows are scored against y as given
+        # The splitter's input: each row's most probable class (first on ties), read in
+        # float64 as SoftStratifiedKFold reads y in memory.
+        Y64 = Y if Y.dtype == np.float64 else _soft_targets(chunk.y, np.float64, n, offset, spec)
+        extra = {"y": chunk.y, "codes": np.argmax(Y64, axis=1)}
     eps = spec.get("label_smoothing", 0.0)
     if eps > 0:
         Y = (1 - eps) * Y + eps / Y.shape[1]
     Y = np.ascontiguousarray(Y, dtype=X.dtype)
-    stats = {"mass": mass, "totals": sw @ Y.astype(np.float64, copy=False), "sw": sw.sum()}
-    return _Resident(_nbytes(X) + _nbytes(Y) + _nbytes(sw), X=X, Y=Y, sw=sw, stats=stats)
+    stats = _chunk_stats(Y, sw)
+    stats["mass"] = mass
+    nbytes = _nbytes(X) + _nbytes(Y) + _nbytes(sw) + (_nbytes(np.asarray(chunk.y)) if extra else 0)
+    return _Resident(nbytes, X=X, Y=Y, sw=sw, stats=stats, **extra)
+
+
+def _chunk_stats(Y, sw):
+    """The column totals and the total weight of rows (the normalizer's ingredients)."""
+    return {"totals": sw @ Y.astype(np.float64, copy=False), "sw": sw.sum()}
 
 
 def _stats(chunk):
     return chunk.stats
 
 
-def _build(chunk, spec, class_weight):
-    """The chunk's data term, ``FusedLinearObjective`` as the in-memory fit builds it."""
-    sw, cw = chunk.sw, class_weight
+def _build(chunk, rows, spec, class_weight):
+    """The data term of the chunk's rows ``rows`` (local indices; None: all), a
+    ``FusedLinearObjective`` as the in-memory fit builds it, and their stats."""
+    X, Y, sw, cw = chunk.X, chunk.Y, chunk.sw, class_weight
+    if rows is not None:  # a cross-validation fold's training rows of this chunk
+        X, Y, sw = X[rows], Y[rows], sw[rows]
+    stats = _chunk_stats(Y, sw)
     if spec["ovr"]:  # one-vs-rest sigmoids on labels, as _make_data_term
-        sw = sw * (chunk.Y @ cw)
+        sw = sw * (Y @ cw)
         cw = np.ones_like(cw)
     obj = FusedLinearObjective(
-        chunk.X, chunk.Y, sw, cw, n_outputs=spec["n_outputs"],
+        X, Y, sw, cw, n_outputs=spec["n_outputs"],
         fit_intercept=spec["fit_intercept"], n_threads=spec["n_threads"],
         block_rows=spec["block_rows"], kind=spec["fused_kind"],
         weight_exp=spec["weight_exp"],
     )  # fmt: skip
-    return _Resident(chunk.nbytes, obj=obj)
-
-
-def _ready(term):
-    """Nothing: a built term's small stand-in, to wait for the build (or get its error)
-    without bringing the term, which holds the chunk's rows, to the client."""
-    return None
+    nbytes = chunk.nbytes if rows is None else _nbytes(X) + _nbytes(Y) + _nbytes(sw)
+    return _Resident(nbytes, obj=obj, stats=stats)
 
 
 def _evaluate(term, method, w):
@@ -584,19 +601,34 @@ class _Fit:
             "sw": float(_ordered_sum([s["sw"] for s in stats])),
         }
 
-    def data_term(self, spec, class_weight):
-        terms = self._keep(self.runner.map(_build, self.validated, spec=spec,
+    def data_term(self, spec, class_weight, rows=None, release=True):
+        """``(data, stats)``: the :class:`DaskDataTerm` of every row, or of the rows
+        ``rows`` (one array of local indices per kept chunk), and those rows' summed stats.
+        ``release=False`` keeps the validated chunks for more data terms (CV folds)."""
+        validated = self.validated
+        if rows is None:
+            rows = [None] * len(validated)
+        else:  # chunks without rows in the subset carry nothing: left out
+            validated, rows = zip(*[(v, r) for v, r in zip(validated, rows) if len(r)])
+        terms = self._keep(self.runner.map(_build, validated, rows, spec=spec,
                                            class_weight=class_weight))  # fmt: skip
-        # Built (or the build's error) before the solver starts; the terms stay where they are.
-        ready = self.runner.map(_ready, terms)
-        self.runner.results(ready)
-        self.runner.release(ready)
-        self.runner.release(self.validated)
-        return DaskDataTerm(
+        # Built (or the build's error) before the solver starts: only the stats come back,
+        # the terms (which hold the chunk's rows) stay where they are.
+        stats_h = self.runner.map(_stats, terms)
+        stats = self.runner.results(stats_h)
+        self.runner.release(stats_h)
+        if release:
+            self.runner.release(self.validated)
+        n_rows = self.n_samples if rows[0] is None else sum(len(r) for r in rows)
+        data = DaskDataTerm(
             self.runner, terms, n_outputs=spec["n_outputs"], n_features=self.n_features,
             fit_intercept=spec["fit_intercept"], kind=spec["fused_kind"],
-            n_samples=self.n_samples, weight_exp=spec["weight_exp"],
+            n_samples=n_rows, weight_exp=spec["weight_exp"],
         )  # fmt: skip
+        return data, {
+            "totals": _ordered_sum([st["totals"] for st in stats]),
+            "sw": float(_ordered_sum([st["sw"] for st in stats])),
+        }
 
     def close(self):
         self.runner.release(getattr(self, "parts", []))
@@ -665,50 +697,60 @@ def _classes_of(fit, estimator, multilabel):
 
 
 # ---------------------------------------------------------------- fitting
-def fit_soft_logistic(estimator, X, y, sample_weight):
-    """:meth:`SoftLabelLogisticRegression.fit` on dask input (see the module docstring)."""
+def _prepare_classifier(estimator, fit, y, keep_y=False):
+    """Validate the chunks of a classifier's fit: ``(spec, classes, class_weight, sw_sum,
+    soft)`` as the in-memory ``_check_fit_data`` and data term compute them on all rows
+    (``soft``: the targets are soft labels, not hard ones). ``keep_y``: the chunks keep
+    the targets as given and their most probable class (a CV fit)."""
     from ._soft_logistic import _check_total_weight, _is_label_vector, _output_layout
 
+    multilabel = estimator.loss == "binary_cross_entropy" and not _is_label_vector(y)
+    classes, soft_1d = _classes_of(fit, estimator, multilabel)
+    spec = _spec(estimator, fit, kind="classifier", classes=classes,
+                 multilabel=multilabel, soft_1d=soft_1d, keep_y=keep_y,
+                 label_smoothing=estimator.label_smoothing)  # fmt: skip
+    stats = fit.validate(spec)
+    K = stats["totals"].shape[0]
+    if classes is None:  # a matrix: the DataFrame's column names, or arange
+        columns = _frame_columns(y)
+        classes = columns if columns is not None else np.arange(K)
+    classes = np.asarray(classes)
+    if len(classes) != K:  # pragma: no cover (the chunks' checks refuse it first)
+        raise ValueError(f"The chunks of y disagree on the classes ({K} columns).")
+    if not multilabel:
+        # The one-class check of check_soft_targets, on the classes that have mass.
+        has_mass = np.flatnonzero(stats["mass"] > 0)
+        if K < 2 or has_mass.size < 2:
+            check_soft_targets(np.eye(K)[has_mass[:1] if has_mass.size else [0]],
+                               classes=classes)  # fmt: skip
+    if stats["sw"] == 0:
+        _check_sample_weight(np.zeros(1), np.empty((1, 0)), ensure_non_negative=True)
+    # The class weights from the soft class totals, as compute_soft_class_weight
+    # computes them from (Y, sample_weight) in memory.
+    S = stats["sw"]
+    Ys = (stats["totals"] / S)[None, :] if S > 0 else np.zeros((1, K))
+    class_weight = compute_soft_class_weight(
+        estimator.class_weight, classes, Ys, np.array([S])
+    )
+    sw_sum = _check_total_weight(S if multilabel else stats["totals"] @ class_weight,
+                                 class_weight)  # fmt: skip
+    n_outputs, kind, one_vs_rest = _output_layout(estimator.loss, K, multilabel)
+    spec.update(
+        n_outputs=n_outputs, ovr=one_vs_rest, fused_kind=kind,
+        block_rows=_block_rows(fit, n_outputs),
+    )  # fmt: skip
+    soft = multilabel or not _is_label_vector(y) or bool(soft_1d)
+    return spec, classes, class_weight, sw_sum, soft
+
+
+def fit_soft_logistic(estimator, X, y, sample_weight):
+    """:meth:`SoftLabelLogisticRegression.fit` on dask input (see the module docstring)."""
     _check_solver(estimator)
     if y is None:
         check_soft_targets(y)
     with _Fit(estimator, X, y, sample_weight) as fit:
-        multilabel = estimator.loss == "binary_cross_entropy" and not _is_label_vector(y)
-        classes, soft_1d = _classes_of(fit, estimator, multilabel)
-        spec = _spec(estimator, fit, kind="classifier", classes=classes,
-                     multilabel=multilabel, soft_1d=soft_1d,
-                     label_smoothing=estimator.label_smoothing)  # fmt: skip
-        stats = fit.validate(spec)
-        K = stats["totals"].shape[0]
-        if classes is None:  # a matrix: the DataFrame's column names, or arange
-            columns = _frame_columns(y)
-            classes = columns if columns is not None else np.arange(K)
-        classes = np.asarray(classes)
-        if len(classes) != K:  # pragma: no cover (the chunks' checks refuse it first)
-            raise ValueError(f"The chunks of y disagree on the classes ({K} columns).")
-        if not multilabel:
-            # The one-class check of check_soft_targets, on the classes that have mass.
-            has_mass = np.flatnonzero(stats["mass"] > 0)
-            if K < 2 or has_mass.size < 2:
-                check_soft_targets(np.eye(K)[has_mass[:1] if has_mass.size else [0]],
-                                   classes=classes)  # fmt: skip
-        if stats["sw"] == 0:
-            _check_sample_weight(np.zeros(1), np.empty((1, 0)), ensure_non_negative=True)
-        # The class weights from the soft class totals, as compute_soft_class_weight
-        # computes them from (Y, sample_weight) in memory.
-        S = stats["sw"]
-        Ys = (stats["totals"] / S)[None, :] if S > 0 else np.zeros((1, K))
-        class_weight = compute_soft_class_weight(
-            estimator.class_weight, classes, Ys, np.array([S])
-        )
-        sw_sum = _check_total_weight(S if multilabel else stats["totals"] @ class_weight,
-                                     class_weight)  # fmt: skip
-        n_outputs, kind, one_vs_rest = _output_layout(estimator.loss, K, multilabel)
-        spec.update(
-            n_outputs=n_outputs, ovr=one_vs_rest, fused_kind=kind,
-            block_rows=_block_rows(fit, n_outputs),
-        )  # fmt: skip
-        data = fit.data_term(spec, class_weight)
+        spec, classes, class_weight, sw_sum, _ = _prepare_classifier(estimator, fit, y)
+        data, _ = fit.data_term(spec, class_weight)
         w, n_iter = fit_linear(
             data, sw_sum, C=estimator.C, l1_ratio=estimator.l1_ratio, solver=estimator.solver,
             max_iter=estimator.max_iter, tol=estimator.tol, verbose=estimator.verbose,
@@ -740,7 +782,7 @@ def fit_continuous_bernoulli(estimator, X, y, sample_weight):
         if stats["sw"] == 0:
             _check_sample_weight(np.zeros(1), np.empty((1, 0)), ensure_non_negative=True)
             raise ValueError("Sample weights must contain at least one non-zero number.")
-        data = fit.data_term(spec, np.ones(1))
+        data, _ = fit.data_term(spec, np.ones(1))
         w, n_iter = fit_linear(
             data, stats["sw"], C=estimator.C, l1_ratio=estimator.l1_ratio,
             solver=estimator.solver, max_iter=estimator.max_iter, tol=estimator.tol,
