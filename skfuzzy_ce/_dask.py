@@ -38,6 +38,7 @@ from ._solvers import fit_linear, resolve_solver
 from ._targets import check_soft_targets, weight_exponent
 
 __all__ = [
+    "DaskCVRows",
     "DaskDataTerm",
     "dask_predict",
     "fit_continuous_bernoulli",
@@ -794,6 +795,153 @@ def fit_continuous_bernoulli(estimator, X, y, sample_weight):
     estimator.intercept_ = fit.dtype.type(intercept[0] if intercept is not None else 0.0)
     estimator.n_iter_ = int(n_iter)
     return estimator
+
+
+# -------------------------------------------------------- cross-validation
+def _codes(chunk):
+    return chunk.codes
+
+
+def _take(chunk, rows):
+    """Held-out rows of the chunk: their targets as given and their (scaled) weights."""
+    from sklearn.utils import _safe_indexing
+
+    return _safe_indexing(chunk.y, rows), chunk.sw[rows]
+
+
+def _decision(chunk, rows, model):
+    """The scoring model's ``decision_function`` on held-out rows of the chunk."""
+    return model.decision_function(chunk.X[rows])
+
+
+def _concat(parts):
+    if hasattr(parts[0], "iloc"):  # pandas partitions: pandas, their index kept
+        import pandas as pd
+
+        return pd.concat(parts)
+    return np.concatenate(parts)
+
+
+class DaskCVRows:
+    """The rows of a :class:`~skfuzzy_ce.SoftLabelLogisticRegressionCV` fit on dask input,
+    with the interface of the in-memory ``_logistic_cv._InMemoryRows``.
+
+    The chunks are validated once, where they are (:class:`_Fit`), and kept there with their
+    targets as given. The splitter gets a placeholder X and, as y, the hard labels or each
+    row's most probable class (n values, brought to the client). A data term of a set of
+    rows (a fold's training rows, or all) is one ``FusedLinearObjective`` per chunk over its
+    rows in the set, built where the chunk is; the class weights are those of all rows, as
+    in memory. A fold's held-out rows stay too: their targets and weights come to the
+    client, and for each point of the path the scoring model's decision values, computed
+    on the chunks, so that the scorer runs on the client on the in-memory predictions.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, solvers):
+        if "newton-cd" in solvers:
+            raise ValueError(_NEWTON_CD_MESSAGE)
+        if y is None:
+            check_soft_targets(y)
+        self.fit = fit = _Fit(estimator, X, y, sample_weight)
+        self.runner = fit.runner
+        try:
+            self.spec, self.classes, self.class_weight, _, self.soft = _prepare_classifier(
+                estimator, fit, y, keep_y=True
+            )
+            handles = self.runner.map(_codes, fit.validated)
+            codes = np.concatenate(self.runner.results(handles))
+            self.runner.release(handles)
+        except BaseException:
+            fit.close()
+            raise
+        self.multilabel = self.spec["multilabel"]
+        self.n_features, self.dtype = fit.n_features, fit.dtype
+        self.n_samples = fit.n_samples
+        self.weighted = sample_weight is not None
+        # What the splitter reads of y: the labels themselves for hard labels.
+        self.y_split = codes if self.soft else self.classes[codes]
+        self.starts = np.array([fit.offsets[i] for i in fit.keep], dtype=np.intp)
+
+    def split(self, cv):
+        return list(cv.split(np.zeros((self.n_samples, 1)), self.y_split))
+
+    def _by_chunk(self, rows):
+        """``(local, order)``: the local indices of ``rows`` in each kept chunk (in the order
+        of ``rows``), and the permutation of ``rows`` that lists them chunk after chunk."""
+        rows = np.arange(self.n_samples)[rows]  # any index X[rows] takes, as positions
+        chunk = np.searchsorted(self.starts, rows, side="right") - 1
+        order = np.argsort(chunk, kind="stable")
+        local = rows[order] - self.starts[chunk[order]]
+        counts = np.bincount(chunk, minlength=len(self.starts))
+        return np.split(local, np.cumsum(counts)[:-1]), order
+
+    def data_term(self, rows=None):
+        """``(data, sw_sum)``: the :class:`DaskDataTerm` of the rows ``rows`` (global
+        indices; None: all) and its normalizer, as ``_build_data_term`` in memory."""
+        from ._soft_logistic import _check_total_weight
+
+        local = None
+        if rows is not None:
+            local, _ = self._by_chunk(rows)
+            if not any(len(r) for r in local):
+                _check_total_weight(0.0, self.class_weight)  # nothing to fit: its error
+        data, stats = self.fit.data_term(self.spec, self.class_weight, rows=local,
+                                         release=False)  # fmt: skip
+        try:
+            S = stats["sw"] if self.multilabel else stats["totals"] @ self.class_weight
+            return data, _check_total_weight(S, self.class_weight)
+        except BaseException:
+            data.close()
+            raise
+
+    def held_out(self, test):
+        local, order = self._by_chunk(test)
+        where = [(v, r) for v, r in zip(self.fit.validated, local) if len(r)]
+        handles = self.runner.map(_take, *zip(*where))
+        taken = self.runner.results(handles)
+        self.runner.release(handles)
+        back = np.empty_like(order)  # from chunk after chunk back to the order of test
+        back[order] = np.arange(len(order))
+        from sklearn.utils import _safe_indexing
+
+        y = _safe_indexing(_concat([t[0] for t in taken]), back)
+        sw = np.concatenate([t[1] for t in taken])[back] if self.weighted else None
+        return _DaskHeldOut(self, where, back, y, sw)
+
+    def is_soft(self):
+        return self.soft
+
+    def release(self, data):
+        data.close()
+
+    def close(self):
+        self.fit.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _DaskHeldOut:
+    """A fold's held-out rows on the chunks: targets and weights on the client."""
+
+    def __init__(self, rows, where, back, y, sample_weight):
+        self.rows, self.where, self.back = rows, where, back
+        self.y, self.sample_weight = y, sample_weight
+
+    def score(self, scorer, model):
+        from ._logistic_cv import _RemoteScores
+
+        runner = self.rows.runner
+        handles = runner.map(_decision, *zip(*self.where), model=model)
+        values = np.concatenate(runner.results(handles))[self.back]
+        runner.release(handles)
+        # The held-out rows' shape, no values: the rows stay on the workers.
+        X = np.broadcast_to(np.zeros((), dtype=self.rows.dtype),
+                            (len(self.back), self.rows.n_features))  # fmt: skip
+        kwargs = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        return scorer(_RemoteScores.of(model, X, values), X, self.y, **kwargs)
 
 
 # -------------------------------------------------------------- prediction
