@@ -38,6 +38,7 @@ from ._solvers import fit_linear, resolve_solver
 from ._targets import check_soft_targets, weight_exponent
 
 __all__ = [
+    "DaskCVRows",
     "DaskDataTerm",
     "dask_predict",
     "fit_continuous_bernoulli",
@@ -343,6 +344,17 @@ def _scan(chunk):
     return info
 
 
+def _soft_targets(y, dtype, n, offset, spec):
+    """A chunk of a classifier's targets as a matrix (check_soft_targets, global rows)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Y, _ = check_soft_targets(
+            y, classes=spec["classes"], multilabel=spec["multilabel"], dtype=dtype,
+            n_samples=n, min_classes=1, row_offset=offset, soft_1d=spec["soft_1d"],
+        )  # fmt: skip
+    return Y
+
+
 def _validate(chunk, offset, spec):
     """The in-memory checks on this chunk (row numbers from ``offset``): its targets as a
     matrix in X's dtype, label smoothing applied, and its sample weights."""
@@ -356,13 +368,7 @@ def _validate(chunk, offset, spec):
             y = _check_unit_interval_target(chunk.y, X.dtype, spec["name"], row_offset=offset)
         Y = np.ascontiguousarray(y, dtype=X.dtype).reshape(-1, 1)
     else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            Y, _ = check_soft_targets(
-                chunk.y, classes=spec["classes"], multilabel=spec["multilabel"],
-                dtype=X.dtype, n_samples=n, min_classes=1, row_offset=offset,
-                soft_1d=spec["soft_1d"],
-            )  # fmt: skip
+        Y = _soft_targets(chunk.y, X.dtype, n, offset, spec)
     sw = chunk.sw
     if sw is None:
         sw = np.ones(n, dtype=np.float64)
@@ -377,31 +383,49 @@ def _validate(chunk, offset, spec):
     if spec["weight_exp"]:  # the whole fit's weights divided by 2**e (scale_weights)
         sw = np.ldexp(sw, -spec["weight_exp"])
     mass = Y.sum(axis=0, dtype=np.float64)  # before smoothing, as check_soft_targets
+    extra = {}
+    if spec.get("keep_y"):  # a CV fit: the held-out rows are scored against y as given
+        # The splitter's input: each row's most probable class (first on ties), read in
+        # float64 as SoftStratifiedKFold reads y in memory.
+        Y64 = Y if Y.dtype == np.float64 else _soft_targets(chunk.y, np.float64, n, offset, spec)
+        extra = {"y": chunk.y, "codes": np.argmax(Y64, axis=1)}
     eps = spec.get("label_smoothing", 0.0)
     if eps > 0:
         Y = (1 - eps) * Y + eps / Y.shape[1]
     Y = np.ascontiguousarray(Y, dtype=X.dtype)
-    stats = {"mass": mass, "totals": sw @ Y.astype(np.float64, copy=False), "sw": sw.sum()}
-    return _Resident(_nbytes(X) + _nbytes(Y) + _nbytes(sw), X=X, Y=Y, sw=sw, stats=stats)
+    stats = _chunk_stats(Y, sw)
+    stats["mass"] = mass
+    nbytes = _nbytes(X) + _nbytes(Y) + _nbytes(sw) + (_nbytes(np.asarray(chunk.y)) if extra else 0)
+    return _Resident(nbytes, X=X, Y=Y, sw=sw, stats=stats, **extra)
+
+
+def _chunk_stats(Y, sw):
+    """The column totals and the total weight of rows (the normalizer's ingredients)."""
+    return {"totals": sw @ Y.astype(np.float64, copy=False), "sw": sw.sum()}
 
 
 def _stats(chunk):
     return chunk.stats
 
 
-def _build(chunk, spec, class_weight):
-    """The chunk's data term, ``FusedLinearObjective`` as the in-memory fit builds it."""
-    sw, cw = chunk.sw, class_weight
+def _build(chunk, rows, spec, class_weight):
+    """The data term of the chunk's rows ``rows`` (local indices; None: all), a
+    ``FusedLinearObjective`` as the in-memory fit builds it, and their stats."""
+    X, Y, sw, cw = chunk.X, chunk.Y, chunk.sw, class_weight
+    if rows is not None:  # a cross-validation fold's training rows of this chunk
+        X, Y, sw = X[rows], Y[rows], sw[rows]
+    stats = _chunk_stats(Y, sw)
     if spec["ovr"]:  # one-vs-rest sigmoids on labels, as _make_data_term
-        sw = sw * (chunk.Y @ cw)
+        sw = sw * (Y @ cw)
         cw = np.ones_like(cw)
     obj = FusedLinearObjective(
-        chunk.X, chunk.Y, sw, cw, n_outputs=spec["n_outputs"],
+        X, Y, sw, cw, n_outputs=spec["n_outputs"],
         fit_intercept=spec["fit_intercept"], n_threads=spec["n_threads"],
         block_rows=spec["block_rows"], kind=spec["fused_kind"],
         weight_exp=spec["weight_exp"],
     )  # fmt: skip
-    return _Resident(chunk.nbytes, obj=obj)
+    nbytes = chunk.nbytes if rows is None else _nbytes(X) + _nbytes(Y) + _nbytes(sw)
+    return _Resident(nbytes, obj=obj, stats=stats)
 
 
 def _evaluate(term, method, w):
@@ -578,16 +602,34 @@ class _Fit:
             "sw": float(_ordered_sum([s["sw"] for s in stats])),
         }
 
-    def data_term(self, spec, class_weight):
-        terms = self._keep(self.runner.map(_build, self.validated, spec=spec,
+    def data_term(self, spec, class_weight, rows=None, release=True):
+        """``(data, stats)``: the :class:`DaskDataTerm` of every row, or of the rows
+        ``rows`` (one array of local indices per kept chunk), and those rows' summed stats.
+        ``release=False`` keeps the validated chunks for more data terms (CV folds)."""
+        validated = self.validated
+        if rows is None:
+            rows = [None] * len(validated)
+        else:  # chunks without rows in the subset carry nothing: left out
+            validated, rows = zip(*[(v, r) for v, r in zip(validated, rows) if len(r)])
+        terms = self._keep(self.runner.map(_build, validated, rows, spec=spec,
                                            class_weight=class_weight))  # fmt: skip
-        self.runner.results(terms)  # built (or the build's error) before the solver starts
-        self.runner.release(self.validated)
-        return DaskDataTerm(
+        # Built (or the build's error) before the solver starts: only the stats come back,
+        # the terms (which hold the chunk's rows) stay where they are.
+        stats_h = self.runner.map(_stats, terms)
+        stats = self.runner.results(stats_h)
+        self.runner.release(stats_h)
+        if release:
+            self.runner.release(self.validated)
+        n_rows = self.n_samples if rows[0] is None else sum(len(r) for r in rows)
+        data = DaskDataTerm(
             self.runner, terms, n_outputs=spec["n_outputs"], n_features=self.n_features,
             fit_intercept=spec["fit_intercept"], kind=spec["fused_kind"],
-            n_samples=self.n_samples, weight_exp=spec["weight_exp"],
+            n_samples=n_rows, weight_exp=spec["weight_exp"],
         )  # fmt: skip
+        return data, {
+            "totals": _ordered_sum([st["totals"] for st in stats]),
+            "sw": float(_ordered_sum([st["sw"] for st in stats])),
+        }
 
     def close(self):
         self.runner.release(getattr(self, "parts", []))
@@ -656,50 +698,60 @@ def _classes_of(fit, estimator, multilabel):
 
 
 # ---------------------------------------------------------------- fitting
-def fit_soft_logistic(estimator, X, y, sample_weight):
-    """:meth:`SoftLabelLogisticRegression.fit` on dask input (see the module docstring)."""
+def _prepare_classifier(estimator, fit, y, keep_y=False):
+    """Validate the chunks of a classifier's fit: ``(spec, classes, class_weight, sw_sum,
+    soft)`` as the in-memory ``_check_fit_data`` and data term compute them on all rows
+    (``soft``: the targets are soft labels, not hard ones). ``keep_y``: the chunks keep
+    the targets as given and their most probable class (a CV fit)."""
     from ._soft_logistic import _check_total_weight, _is_label_vector, _output_layout
 
+    multilabel = estimator.loss == "binary_cross_entropy" and not _is_label_vector(y)
+    classes, soft_1d = _classes_of(fit, estimator, multilabel)
+    spec = _spec(estimator, fit, kind="classifier", classes=classes,
+                 multilabel=multilabel, soft_1d=soft_1d, keep_y=keep_y,
+                 label_smoothing=estimator.label_smoothing)  # fmt: skip
+    stats = fit.validate(spec)
+    K = stats["totals"].shape[0]
+    if classes is None:  # a matrix: the DataFrame's column names, or arange
+        columns = _frame_columns(y)
+        classes = columns if columns is not None else np.arange(K)
+    classes = np.asarray(classes)
+    if len(classes) != K:  # pragma: no cover (the chunks' checks refuse it first)
+        raise ValueError(f"The chunks of y disagree on the classes ({K} columns).")
+    if not multilabel:
+        # The one-class check of check_soft_targets, on the classes that have mass.
+        has_mass = np.flatnonzero(stats["mass"] > 0)
+        if K < 2 or has_mass.size < 2:
+            check_soft_targets(np.eye(K)[has_mass[:1] if has_mass.size else [0]],
+                               classes=classes)  # fmt: skip
+    if stats["sw"] == 0:
+        _check_sample_weight(np.zeros(1), np.empty((1, 0)), ensure_non_negative=True)
+    # The class weights from the soft class totals, as compute_soft_class_weight
+    # computes them from (Y, sample_weight) in memory.
+    S = stats["sw"]
+    Ys = (stats["totals"] / S)[None, :] if S > 0 else np.zeros((1, K))
+    class_weight = compute_soft_class_weight(
+        estimator.class_weight, classes, Ys, np.array([S])
+    )
+    sw_sum = _check_total_weight(S if multilabel else stats["totals"] @ class_weight,
+                                 class_weight)  # fmt: skip
+    n_outputs, kind, one_vs_rest = _output_layout(estimator.loss, K, multilabel)
+    spec.update(
+        n_outputs=n_outputs, ovr=one_vs_rest, fused_kind=kind,
+        block_rows=_block_rows(fit, n_outputs),
+    )  # fmt: skip
+    soft = multilabel or not _is_label_vector(y) or bool(soft_1d)
+    return spec, classes, class_weight, sw_sum, soft
+
+
+def fit_soft_logistic(estimator, X, y, sample_weight):
+    """:meth:`SoftLabelLogisticRegression.fit` on dask input (see the module docstring)."""
     _check_solver(estimator)
     if y is None:
         check_soft_targets(y)
     with _Fit(estimator, X, y, sample_weight) as fit:
-        multilabel = estimator.loss == "binary_cross_entropy" and not _is_label_vector(y)
-        classes, soft_1d = _classes_of(fit, estimator, multilabel)
-        spec = _spec(estimator, fit, kind="classifier", classes=classes,
-                     multilabel=multilabel, soft_1d=soft_1d,
-                     label_smoothing=estimator.label_smoothing)  # fmt: skip
-        stats = fit.validate(spec)
-        K = stats["totals"].shape[0]
-        if classes is None:  # a matrix: the DataFrame's column names, or arange
-            columns = _frame_columns(y)
-            classes = columns if columns is not None else np.arange(K)
-        classes = np.asarray(classes)
-        if len(classes) != K:  # pragma: no cover (the chunks' checks refuse it first)
-            raise ValueError(f"The chunks of y disagree on the classes ({K} columns).")
-        if not multilabel:
-            # The one-class check of check_soft_targets, on the classes that have mass.
-            has_mass = np.flatnonzero(stats["mass"] > 0)
-            if K < 2 or has_mass.size < 2:
-                check_soft_targets(np.eye(K)[has_mass[:1] if has_mass.size else [0]],
-                                   classes=classes)  # fmt: skip
-        if stats["sw"] == 0:
-            _check_sample_weight(np.zeros(1), np.empty((1, 0)), ensure_non_negative=True)
-        # The class weights from the soft class totals, as compute_soft_class_weight
-        # computes them from (Y, sample_weight) in memory.
-        S = stats["sw"]
-        Ys = (stats["totals"] / S)[None, :] if S > 0 else np.zeros((1, K))
-        class_weight = compute_soft_class_weight(
-            estimator.class_weight, classes, Ys, np.array([S])
-        )
-        sw_sum = _check_total_weight(S if multilabel else stats["totals"] @ class_weight,
-                                     class_weight)  # fmt: skip
-        n_outputs, kind, one_vs_rest = _output_layout(estimator.loss, K, multilabel)
-        spec.update(
-            n_outputs=n_outputs, ovr=one_vs_rest, fused_kind=kind,
-            block_rows=_block_rows(fit, n_outputs),
-        )  # fmt: skip
-        data = fit.data_term(spec, class_weight)
+        spec, classes, class_weight, sw_sum, _ = _prepare_classifier(estimator, fit, y)
+        data, _ = fit.data_term(spec, class_weight)
         w, n_iter = fit_linear(
             data, sw_sum, C=estimator.C, l1_ratio=estimator.l1_ratio, solver=estimator.solver,
             max_iter=estimator.max_iter, tol=estimator.tol, verbose=estimator.verbose,
@@ -731,7 +783,7 @@ def fit_continuous_bernoulli(estimator, X, y, sample_weight):
         if stats["sw"] == 0:
             _check_sample_weight(np.zeros(1), np.empty((1, 0)), ensure_non_negative=True)
             raise ValueError("Sample weights must contain at least one non-zero number.")
-        data = fit.data_term(spec, np.ones(1))
+        data, _ = fit.data_term(spec, np.ones(1))
         w, n_iter = fit_linear(
             data, stats["sw"], C=estimator.C, l1_ratio=estimator.l1_ratio,
             solver=estimator.solver, max_iter=estimator.max_iter, tol=estimator.tol,
@@ -743,6 +795,153 @@ def fit_continuous_bernoulli(estimator, X, y, sample_weight):
     estimator.intercept_ = fit.dtype.type(intercept[0] if intercept is not None else 0.0)
     estimator.n_iter_ = int(n_iter)
     return estimator
+
+
+# -------------------------------------------------------- cross-validation
+def _codes(chunk):
+    return chunk.codes
+
+
+def _take(chunk, rows):
+    """Held-out rows of the chunk: their targets as given and their (scaled) weights."""
+    from sklearn.utils import _safe_indexing
+
+    return _safe_indexing(chunk.y, rows), chunk.sw[rows]
+
+
+def _decision(chunk, rows, model):
+    """The scoring model's ``decision_function`` on held-out rows of the chunk."""
+    return model.decision_function(chunk.X[rows])
+
+
+def _concat(parts):
+    if hasattr(parts[0], "iloc"):  # pandas partitions: pandas, their index kept
+        import pandas as pd
+
+        return pd.concat(parts)
+    return np.concatenate(parts)
+
+
+class DaskCVRows:
+    """The rows of a :class:`~skfuzzy_ce.SoftLabelLogisticRegressionCV` fit on dask input,
+    with the interface of the in-memory ``_logistic_cv._InMemoryRows``.
+
+    The chunks are validated once, where they are (:class:`_Fit`), and kept there with their
+    targets as given. The splitter gets a placeholder X and, as y, the hard labels or each
+    row's most probable class (n values, brought to the client). A data term of a set of
+    rows (a fold's training rows, or all) is one ``FusedLinearObjective`` per chunk over its
+    rows in the set, built where the chunk is; the class weights are those of all rows, as
+    in memory. A fold's held-out rows stay too: their targets and weights come to the
+    client, and for each point of the path the scoring model's decision values, computed
+    on the chunks, so that the scorer runs on the client on the in-memory predictions.
+    """
+
+    def __init__(self, estimator, X, y, sample_weight, solvers):
+        if "newton-cd" in solvers:
+            raise ValueError(_NEWTON_CD_MESSAGE)
+        if y is None:
+            check_soft_targets(y)
+        self.fit = fit = _Fit(estimator, X, y, sample_weight)
+        self.runner = fit.runner
+        try:
+            self.spec, self.classes, self.class_weight, _, self.soft = _prepare_classifier(
+                estimator, fit, y, keep_y=True
+            )
+            handles = self.runner.map(_codes, fit.validated)
+            codes = np.concatenate(self.runner.results(handles))
+            self.runner.release(handles)
+        except BaseException:
+            fit.close()
+            raise
+        self.multilabel = self.spec["multilabel"]
+        self.n_features, self.dtype = fit.n_features, fit.dtype
+        self.n_samples = fit.n_samples
+        self.weighted = sample_weight is not None
+        # What the splitter reads of y: the labels themselves for hard labels.
+        self.y_split = codes if self.soft else self.classes[codes]
+        self.starts = np.array([fit.offsets[i] for i in fit.keep], dtype=np.intp)
+
+    def split(self, cv):
+        return list(cv.split(np.zeros((self.n_samples, 1)), self.y_split))
+
+    def _by_chunk(self, rows):
+        """``(local, order)``: the local indices of ``rows`` in each kept chunk (in the order
+        of ``rows``), and the permutation of ``rows`` that lists them chunk after chunk."""
+        rows = np.arange(self.n_samples)[rows]  # any index X[rows] takes, as positions
+        chunk = np.searchsorted(self.starts, rows, side="right") - 1
+        order = np.argsort(chunk, kind="stable")
+        local = rows[order] - self.starts[chunk[order]]
+        counts = np.bincount(chunk, minlength=len(self.starts))
+        return np.split(local, np.cumsum(counts)[:-1]), order
+
+    def data_term(self, rows=None):
+        """``(data, sw_sum)``: the :class:`DaskDataTerm` of the rows ``rows`` (global
+        indices; None: all) and its normalizer, as ``_build_data_term`` in memory."""
+        from ._soft_logistic import _check_total_weight
+
+        local = None
+        if rows is not None:
+            local, _ = self._by_chunk(rows)
+            if not any(len(r) for r in local):
+                _check_total_weight(0.0, self.class_weight)  # nothing to fit: its error
+        data, stats = self.fit.data_term(self.spec, self.class_weight, rows=local,
+                                         release=False)  # fmt: skip
+        try:
+            S = stats["sw"] if self.multilabel else stats["totals"] @ self.class_weight
+            return data, _check_total_weight(S, self.class_weight)
+        except BaseException:
+            data.close()
+            raise
+
+    def held_out(self, test):
+        local, order = self._by_chunk(test)
+        where = [(v, r) for v, r in zip(self.fit.validated, local) if len(r)]
+        handles = self.runner.map(_take, *zip(*where))
+        taken = self.runner.results(handles)
+        self.runner.release(handles)
+        back = np.empty_like(order)  # from chunk after chunk back to the order of test
+        back[order] = np.arange(len(order))
+        from sklearn.utils import _safe_indexing
+
+        y = _safe_indexing(_concat([t[0] for t in taken]), back)
+        sw = np.concatenate([t[1] for t in taken])[back] if self.weighted else None
+        return _DaskHeldOut(self, where, back, y, sw)
+
+    def is_soft(self):
+        return self.soft
+
+    def release(self, data):
+        data.close()
+
+    def close(self):
+        self.fit.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _DaskHeldOut:
+    """A fold's held-out rows on the chunks: targets and weights on the client."""
+
+    def __init__(self, rows, where, back, y, sample_weight):
+        self.rows, self.where, self.back = rows, where, back
+        self.y, self.sample_weight = y, sample_weight
+
+    def score(self, scorer, model):
+        from ._logistic_cv import _RemoteScores
+
+        runner = self.rows.runner
+        handles = runner.map(_decision, *zip(*self.where), model=model)
+        values = np.concatenate(runner.results(handles))[self.back]
+        runner.release(handles)
+        # The held-out rows' shape, no values: the rows stay on the workers.
+        X = np.broadcast_to(np.zeros((), dtype=self.rows.dtype),
+                            (len(self.back), self.rows.n_features))  # fmt: skip
+        kwargs = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        return scorer(_RemoteScores.of(model, X, values), X, self.y, **kwargs)
 
 
 # -------------------------------------------------------------- prediction

@@ -12,6 +12,11 @@ Everything a fit does to the data (target validation, label smoothing, sample an
 weights, the objective) is :class:`SoftLabelLogisticRegression`'s: the class weights are
 computed once on all rows, and each fold's data term is made by
 ``SoftLabelLogisticRegression._build_data_term`` on its training rows.
+
+The path, the scoring and the refit see the rows only through a "rows" object: the data term
+of any set of rows and the held-out rows as the scorer gets them. :class:`_InMemoryRows` is
+the in-memory one; on dask input, :class:`~skfuzzy_ce._dask.DaskCVRows` builds each fold's
+data term where the chunks live and computes the held-out predictions there.
 """
 
 import copy
@@ -28,6 +33,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import is_dask_input
 from ._linear_loss import blas_single_thread
 from ._soft_logistic import SoftLabelLogisticRegression, _is_label_vector
 from ._solvers import fit_linear, resolve_solver
@@ -104,15 +110,86 @@ def _scoring_model(cv_estimator, layout, w, C, l1_ratio, classes, y_test, n_feat
     return model
 
 
-def _path(cv_estimator, X, targets, y, train, test, Cs, l1_ratio, solver, scorer, score_sw,
-          label):  # fmt: skip
+class _HeldOut:
+    """The held-out rows of a fold, as the scorer gets them."""
+
+    def __init__(self, X, y, sample_weight):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+
+    def score(self, scorer, model):
+        kwargs = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
+        return scorer(model, self.X, self.y, **kwargs)
+
+
+class _InMemoryRows:
+    """The validated rows of an in-memory fit: the data term of any set of rows (a fold's
+    training rows, or all), and a fold's held-out rows."""
+
+    def __init__(self, cv_estimator, X, y, sample_weight):
+        self.estimator = cv_estimator
+        self.X, self.targets = cv_estimator._check_fit_data(X, y, sample_weight, reset=True)
+        if not hasattr(y, "iloc"):  # pandas stays pandas for the scorer; rest: arrays
+            y = np.asarray(y)
+        self.y = y
+        self.classes, self.multilabel = self.targets.classes, self.targets.multilabel
+        self.n_features, self.dtype = self.X.shape[1], self.X.dtype
+        self.score_sw = None if sample_weight is None else self.targets.sample_weight
+
+    def split(self, cv):
+        return list(cv.split(self.X, self.y))
+
+    def data_term(self, rows=None):
+        """``(data, sw_sum)`` of the rows ``rows`` (global indices; None: all)."""
+        return self.estimator._build_data_term(self.X, self.targets, rows)
+
+    def held_out(self, test):
+        sw = None if self.score_sw is None else self.score_sw[test]
+        return _HeldOut(self.X[test], _safe_indexing(self.y, test), sw)
+
+    def is_soft(self):
+        return _is_soft(self.y)
+
+    def release(self, data):
+        pass
+
+
+class _RemoteScores(SoftLabelLogisticRegression):
+    """A scoring model whose held-out rows live elsewhere (dask chunks): its
+    ``decision_function`` on the placeholder ``X`` it was given returns the values computed
+    where those rows are, by the same model; ``predict_proba``, ``predict`` and the rest derive
+    from it as in :class:`SoftLabelLogisticRegression`, so any scorer sees the in-memory
+    predictions."""
+
+    @classmethod
+    def of(cls, model, X, scores):
+        out = cls(**model.get_params())
+        out.__dict__.update(model.__dict__)
+        out._remote = (X, scores)
+        return out
+
+    def decision_function(self, X):
+        placeholder, scores = self._remote
+        if X is placeholder:
+            return scores
+        return super().decision_function(X)
+
+
+def _path(cv_estimator, rows, train, test, Cs, l1_ratio, solver, scorer, label):
     """One (fold, l1_ratio): the Cs from the strongest penalty to the weakest, warm-started,
     each scored on the held-out rows. Returns ``(ws, n_iter, scores)`` in the order of
     ``Cs``."""
-    data, sw_sum = cv_estimator._build_data_term(X, targets, train)
+    data, sw_sum = rows.data_term(train)
+    try:
+        return _fit_path(
+            cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scorer, label
+        )
+    finally:
+        rows.release(data)
+
+
+def _fit_path(cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scorer, label):
     layout = _Layout(data.n_outputs, data.n_features, data.fit_intercept)
-    X_test, y_test = X[test], _safe_indexing(y, test)
-    sw_test = None if score_sw is None else score_sw[test]
+    held_out = rows.held_out(test)
     n_Cs = len(Cs)
     ws = np.empty((n_Cs, data.n_params))
     n_iter = np.zeros(n_Cs, dtype=np.int32)
@@ -127,17 +204,16 @@ def _path(cv_estimator, X, targets, y, train, test, Cs, l1_ratio, solver, scorer
         )  # fmt: skip
         ws[j] = w
         model = _scoring_model(
-            cv_estimator, layout, w, Cs[j], l1_ratio, targets.classes, y_test, X.shape[1],
-            X.dtype,
+            cv_estimator, layout, w, Cs[j], l1_ratio, rows.classes, held_out.y,
+            rows.n_features, rows.dtype,
         )  # fmt: skip
-        kwargs = {} if sw_test is None else {"sample_weight": sw_test}
         try:
             # One small product per point: BLAS's threads would only add their wake-ups
             # (and, on a busy machine, wait for a core), as inside a fit.
             with blas_single_thread():
-                scores[j] = scorer(model, X_test, y_test, **kwargs)
+                scores[j] = held_out.score(scorer, model)
         except (ValueError, TypeError) as err:
-            if not _is_soft(y):
+            if not rows.is_soft():
                 raise
             raise ValueError(
                 f"scoring={cv_estimator.scoring!r} failed on soft-label targets ({err}). "
@@ -188,7 +264,10 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
         multi-label targets minus the binary cross-entropy. A string names a scikit-learn
         scorer (e.g. ``"neg_log_loss"``, for hard labels only: scikit-learn's metrics refuse
         soft targets, and the fit says so); a callable is ``scorer(estimator, X, y)``.
-        Sample weights, when given, are passed to the scorer for the held-out rows.
+        Sample weights, when given, are passed to the scorer for the held-out rows. On dask
+        input the held-out predictions are computed where the rows are, and the scorer gets
+        them with a read-only placeholder of the held-out rows' shape as ``X``: a callable
+        scorer must use the estimator's predictions, not the values of ``X``.
     refit : bool, default=True
         Refit at the best ``(C, l1_ratio)`` on all rows. ``False``: ``coef_`` and
         ``intercept_`` are the mean over folds of each fold's best solution, and ``C_`` and
@@ -196,7 +275,8 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
     n_jobs : int, default=None
         Parallel jobs (joblib) over the (fold, l1_ratio) paths. ``None`` is 1 unless in a
         ``joblib.parallel_backend`` context; -1 uses all processors. The results do not
-        depend on it.
+        depend on it. Ignored on dask input: the paths run one after the other, each
+        evaluation of the objective spread over the chunks.
     loss : {"cross_entropy", "binary_cross_entropy"}, default="cross_entropy"
         As in :class:`SoftLabelLogisticRegression`.
     fit_intercept : bool, default=True
@@ -376,10 +456,18 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
     def fit(self, X, y, sample_weight=None):
         """Fit the regularization paths on the folds, then the final model.
 
+        On dask arrays or DataFrames (chunked along rows), the rows stay where they are, as
+        in :meth:`SoftLabelLogisticRegression.fit`: the targets are validated there, ``cv``
+        splits the rows from a placeholder ``X`` (only its number of rows) and, as ``y``, the
+        hard labels or each row's most probable class of soft labels, each fold's data term
+        is built on the chunks' training rows, and only the held-out predictions, targets and
+        weights come back for ``scoring``. ``solver="newton-cd"`` (``l1_ratio > 0``) is not
+        available there, and ``n_jobs`` is ignored. The result equals the in-memory fit.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, dense or CSR, float32 or float64.
+            Training data, dense or CSR, float32 or float64, or a dask array or DataFrame.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Hard labels, soft labels (rows summing to 1), or 1-D values in [0, 1] read as
             P(class 1). With ``loss="binary_cross_entropy"``, an (n_samples, n_classes)
@@ -396,19 +484,25 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
         Cs = self._check_Cs()
         l1_ratios = self._check_l1_ratios()
         solvers = [resolve_solver(self.solver, ratio) for ratio in l1_ratios]
-        X, targets = self._check_fit_data(X, y, sample_weight, reset=True)
-        classes, multilabel = targets.classes, targets.multilabel
+        if is_dask_input(X, y, sample_weight):  # rows on dask workers: see _dask.py
+            from ._dask import DaskCVRows
+
+            with DaskCVRows(self, X, y, sample_weight, solvers) as rows:
+                return self._fit_rows(rows, y, Cs, l1_ratios, solvers, n_jobs=1)
+        rows = _InMemoryRows(self, X, y, sample_weight)
+        return self._fit_rows(rows, y, Cs, l1_ratios, solvers, n_jobs=self.n_jobs)
+
+    def _fit_rows(self, rows, y, Cs, l1_ratios, solvers, n_jobs):
+        """The paths on the folds of ``rows``, the choice and the refit."""
+        classes, multilabel = rows.classes, rows.multilabel
         scorer = self._scorer(classes, multilabel)
-        if not hasattr(y, "iloc"):  # pandas stays pandas for the scorer; rest: arrays
-            y = np.asarray(y)
-        folds = list(self._check_cv(multilabel).split(X, y))
-        score_sw = None if sample_weight is None else targets.sample_weight
+        folds = rows.split(self._check_cv(multilabel))
 
         n_folds, n_l1 = len(folds), len(l1_ratios)
-        results = Parallel(n_jobs=self.n_jobs)(
+        results = Parallel(n_jobs=n_jobs)(
             delayed(_path)(
-                self, X, targets, y, train, test, Cs, l1_ratios[r], solvers[r], scorer,
-                score_sw, f"fold {f + 1}/{n_folds}, l1_ratio={l1_ratios[r]:g}",
+                self, rows, train, test, Cs, l1_ratios[r], solvers[r], scorer,
+                f"fold {f + 1}/{n_folds}, l1_ratio={l1_ratios[r]:g}",
             )  # fmt: skip
             for f, (train, test) in enumerate(folds)
             for r in range(n_l1)
@@ -417,7 +511,7 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
         n_iter = np.stack([res[1] for res in results]).reshape(n_folds, n_l1, len(Cs))
         scores = np.stack([res[2] for res in results]).reshape(n_folds, n_l1, len(Cs))
         n_outputs = 1 if (len(classes) == 2 and not multilabel) else len(classes)
-        layout = _Layout(n_outputs, X.shape[1], self.fit_intercept)
+        layout = _Layout(n_outputs, rows.n_features, self.fit_intercept)
         if np.isnan(scores).all():
             raise ValueError(
                 f"scoring={self.scoring!r} returned NaN at every point of every path: there "
@@ -434,19 +528,22 @@ class SoftLabelLogisticRegressionCV(SoftLabelLogisticRegression):
         by_c = np.where(np.isnan(scores), -np.inf, scores).transpose(0, 2, 1)
         if self.refit:
             c, r = np.unravel_index(np.argmax(by_c.sum(axis=0)), by_c.shape[1:])
-            data, sw_sum = self._build_data_term(X, targets)
-            w, _ = fit_linear(
-                data, sw_sum, C=Cs[c], l1_ratio=l1_ratios[r], solver=solvers[r],
-                max_iter=self.max_iter, tol=self.tol, verbose=max(0, self.verbose - 1),
-                w0=ws[:, r, c].mean(axis=0),
-            )  # fmt: skip
+            data, sw_sum = rows.data_term()
+            try:
+                w, _ = fit_linear(
+                    data, sw_sum, C=Cs[c], l1_ratio=l1_ratios[r], solver=solvers[r],
+                    max_iter=self.max_iter, tol=self.tol, verbose=max(0, self.verbose - 1),
+                    w0=ws[:, r, c].mean(axis=0),
+                )  # fmt: skip
+            finally:
+                rows.release(data)
             self.C_, self.l1_ratio_ = float(Cs[c]), float(l1_ratios[r])
         else:
             best = np.argmax(by_c.reshape(n_folds, -1), axis=1)
             c, r = np.unravel_index(best, by_c.shape[1:])
             w = ws[np.arange(n_folds), r, c].mean(axis=0)
             self.C_, self.l1_ratio_ = float(Cs[c].mean()), float(l1_ratios[r].mean())
-        self._set_fitted(layout, w, 0, classes, y, X.dtype)
+        self._set_fitted(layout, w, 0, classes, y, rows.dtype)
         paths = ws[..., : layout.n_coef].reshape(n_folds, n_l1, len(Cs), n_outputs, -1)
         if self.fit_intercept:
             paths = np.concatenate([paths, ws[..., layout.n_coef :, None]], axis=-1)

@@ -364,3 +364,137 @@ def test_missing_nullable_label_in_a_partition_names_its_global_row(client):
         SoftLabelLogisticRegression().fit(
             dd.from_pandas(pd.DataFrame(X), npartitions=4), dd.from_pandas(labels, npartitions=4)
         )
+
+
+# ------------------------------------------------------- SoftLabelLogisticRegressionCV
+def _assert_same_cv(dist, ref):
+    assert dist.C_ == ref.C_ and dist.l1_ratio_ == ref.l1_ratio_
+    np.testing.assert_allclose(dist.scores_, ref.scores_, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(dist.n_iter_, ref.n_iter_)
+    scale = np.abs(ref.coefs_paths_).max()
+    np.testing.assert_allclose(dist.coefs_paths_, ref.coefs_paths_, rtol=0, atol=1e-10 * scale)
+    _assert_same_model(dist, ref)
+
+
+def _no_rows_gathered(monkeypatch):
+    """Record what the client gathers: small results only, never a chunk's rows."""
+    gathered = []
+    original = skdask._ClientRunner.results
+
+    def results(self, handles, prefer=None):
+        out = original(self, handles, prefer)
+        gathered.extend(out)
+        return out
+
+    monkeypatch.setattr(skdask._ClientRunner, "results", results)
+    return gathered
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+@pytest.mark.parametrize("kind", ["soft", "labels"])
+def test_cv_fit_equals_in_memory(client, monkeypatch, kind, solver):
+    from skfuzzy_ce import SoftLabelLogisticRegressionCV
+    from skfuzzy_ce.metrics import soft_log_loss
+    from skfuzzy_ce.model_selection import SoftStratifiedKFold
+
+    X, y, sw = _problem(kind, n=400)
+    params = dict(Cs=[0.01, 0.3, 10.0], solver=solver)
+    if kind == "soft":  # shuffled folds: every fold's rows spread over all the chunks
+        params["cv"] = SoftStratifiedKFold(3, shuffle=True, random_state=0)
+        fit_sw = None
+    else:  # hard labels, sample and class weights, folds as an iterable, unsorted rows
+        order = np.random.default_rng(1).permutation(400)
+        params.update(class_weight="balanced", cv=[
+            (np.setdiff1d(np.arange(400), order[f::3]), order[f::3]) for f in range(3)
+        ])  # fmt: skip
+        fit_sw = sw
+    seen = []
+
+    def recording(estimator, X_test, y_test, sample_weight=None):
+        """The soft cross-entropy; records what it got, row by row."""
+        proba = estimator.predict_proba(X_test)
+        seen.append((np.asarray(y_test), proba, sample_weight))
+        return -soft_log_loss(y_test, proba, sample_weight=sample_weight,
+                              labels=estimator.classes_)  # fmt: skip
+
+    params["scoring"] = recording
+    ref = SoftLabelLogisticRegressionCV(**params).fit(X, y, sample_weight=fit_sw)
+    seen_in_memory, seen[:] = list(seen), []
+    gathered = _no_rows_gathered(monkeypatch)
+    dist = SoftLabelLogisticRegressionCV(**params).fit(
+        _chunked(X, 130), _chunked(y, 130), None if fit_sw is None else _chunked(fit_sw, 130)
+    )
+    _assert_same_cv(dist, ref)
+    # The scorer got the held-out rows in the splitter's order, as in memory.
+    assert len(seen) == len(seen_in_memory) == 9
+    for (y1, p1, w1), (y0, p0, w0) in zip(seen, seen_in_memory):
+        np.testing.assert_array_equal(y1, y0)
+        np.testing.assert_allclose(p1, p0, rtol=1e-9)
+        np.testing.assert_array_equal(w1, w0)
+    assert gathered and not any(isinstance(g, skdask._Resident) for g in gathered)
+    assert max(np.size(g) for g in gathered if isinstance(g, np.ndarray)) <= 400 * 3
+    assert _scheduler_tasks(client) == 0
+
+
+def test_cv_fit_on_the_local_scheduler(client):
+    from skfuzzy_ce import SoftLabelLogisticRegressionCV
+
+    X, y, sw = _problem("binary", n=300)
+    params = dict(Cs=[0.01, 1.0, 100.0], cv=4, solver="newton-cholesky")
+    ref = SoftLabelLogisticRegressionCV(**params).fit(X, y, sample_weight=sw)
+    with dask.config.set(scheduler="sync"):
+        assert isinstance(skdask._runner(), skdask._LocalRunner)
+        dist = SoftLabelLogisticRegressionCV(**params).fit(
+            _chunked(X, 70), _chunked(y, 70), _chunked(sw, 70)
+        )
+    _assert_same_cv(dist, ref)
+
+
+def test_cv_fit_on_a_dask_dataframe_any_scorer(client):
+    from skfuzzy_ce import SoftLabelLogisticRegressionCV
+
+    X, y, sw = _problem("labels", n=360)
+    pdf = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    pdf["label"], pdf["w"] = y, sw
+    ddf = dd.from_pandas(pdf, npartitions=3)
+    # A scikit-learn scorer on hard labels (accuracy needs predict, log loss the labels).
+    for scoring in ["neg_log_loss", "accuracy"]:
+        params = dict(Cs=[0.001, 0.1, 10.0], cv=3, scoring=scoring)
+        ref = SoftLabelLogisticRegressionCV(**params).fit(
+            pdf.iloc[:, :4], pdf["label"], sample_weight=pdf["w"]
+        )
+        dist = SoftLabelLogisticRegressionCV(**params).fit(
+            ddf.iloc[:, :4], ddf["label"], sample_weight=ddf["w"]
+        )
+        _assert_same_cv(dist, ref)
+        np.testing.assert_array_equal(dist.feature_names_in_, ref.feature_names_in_)
+        assert list(dist.classes_) == ["ant", "bee", "cat"]
+    # Soft labels in a DataFrame, label smoothing: the default soft scorer.
+    Y = pd.DataFrame(softmax(X[:, :2] * 2, axis=1), columns=["no", "yes"])
+    params = dict(Cs=[0.01, 1.0], cv=3, label_smoothing=0.1)
+    ref = SoftLabelLogisticRegressionCV(**params).fit(pdf.iloc[:, :4], Y)
+    dist = SoftLabelLogisticRegressionCV(**params).fit(
+        ddf.iloc[:, :4], dd.from_pandas(Y, npartitions=3)
+    )
+    assert list(dist.classes_) == ["no", "yes"]
+    _assert_same_cv(dist, ref)
+
+
+@pytest.mark.parametrize("fault", ["row_sum", "unknown_label"])
+def test_cv_fit_bad_targets_same_error(client, fault):
+    from skfuzzy_ce import SoftLabelLogisticRegressionCV
+
+    X, y, _ = _problem("labels" if fault == "unknown_label" else "soft", n=400)
+    est = SoftLabelLogisticRegressionCV(Cs=2, cv=2)
+    if fault == "row_sum":
+        y[333] *= 1.1
+    else:
+        est.set_params(classes=["ant", "bee"])
+    message = _in_memory_error(est.fit, X, y)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        est.fit(_chunked(X, 100), _chunked(y, 100))
+    with pytest.raises(ValueError, match="newton-cd.*not available on dask input"):
+        SoftLabelLogisticRegressionCV(Cs=2, l1_ratios=(0.0, 0.5)).fit(
+            _chunked(X, 100), _chunked(y, 100)
+        )
+    assert _scheduler_tasks(client) == 0
