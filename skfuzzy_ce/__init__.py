@@ -1,5 +1,6 @@
 """skfuzzy_ce: scikit-learn compatible learning from soft labels."""
 
+from ._config import show_config
 from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
 from ._soft_logistic import SoftLabelLogisticRegression
@@ -13,6 +14,7 @@ __all__ = [
     "DistillationClassifier",
     "SoftLabelLogisticRegression",
     "WeightedHardClassifier",
+    "show_config",
     "soft_labels_from_counts",
     "soften",
     "to_weighted_hard",

@@ -7,7 +7,9 @@ penalty: :class:`~skfuzzy_ce._objective.PenalizedObjective` adds those) of a par
 vector ``w = [W.ravel(), b]`` (the intercept last): its value and gradient, its Hessian, the
 per-row curvature, and X by columns for coordinate descent. The raw predictions, the per-row
 loss and gradient, and ``G.T @ X`` are computed block by block in the compiled kernels of
-``_fused`` (see that file for the algorithm): X is read once per evaluation, and no
+``_fused`` (see that file for the algorithm), in the CPU variant chosen at import
+(``_cpu_dispatch``; an object keeps the variant it was made with): X is read once per
+evaluation, and no
 ``(n_samples, n_outputs)`` array is made. Its result does not depend on the number of
 threads: the work is split into chunks by the problem's shape alone and the chunks are added
 in a fixed order.
@@ -18,15 +20,15 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
-from . import _fused, _hessian
+from . import _cpu_dispatch
 from ._linear_loss import blas_single_thread, effective_n_threads
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
 
 _KINDS = {
-    "softmax": _fused.SOFTMAX,
-    "sigmoids": _fused.SIGMOIDS,
-    "continuous_bernoulli": _fused.CONTINUOUS_BERNOULLI,
+    "softmax": _cpu_dispatch.active().fused.SOFTMAX,
+    "sigmoids": _cpu_dispatch.active().fused.SIGMOIDS,
+    "continuous_bernoulli": _cpu_dispatch.active().fused.CONTINUOUS_BERNOULLI,
 }
 
 _L2_FALLBACK = 256 * 1024
@@ -184,6 +186,8 @@ class FusedLinearObjective:
         self._sparse = sp.issparse(X)
         dtype = X.dtype
         T = self.n_threads
+        # The compiled kernels (one CPU variant: _fused, _hessian, _cd), fixed for this object.
+        self._kernels = _cpu_dispatch.active()
 
         # Every buffer is allocated here, once per fit.
         self._intercept = np.zeros(n_outputs, dtype=np.float64)
@@ -209,7 +213,7 @@ class FusedLinearObjective:
             n_samples if n_outputs > 1 and kind == "softmax" else 1, dtype=np.float64
         )
         if n_outputs > 1 and kind == "softmax":
-            _fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
+            self._kernels.fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
         self._ones = np.ones(self.block_rows, dtype=dtype)
         self._z = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
         self._g = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
@@ -290,20 +294,20 @@ class FusedLinearObjective:
         X, p = self.X, h["p"]
         with blas_single_thread():  # BLAS inside the OpenMP threads: see _run_kernel
             if self._sparse:
-                _hessian.csr_hessian(
+                self._kernels.hessian.csr_hessian(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
                     self.class_weight, self._tsum, self._coef, self._intercept, h["dense"],
                     h["z"], h["work"], h["scaled"], h["tmp"], h["chunk_acc"],
                     h["block_rows"], self.fit_intercept, self.n_threads, self._kind,
                 )  # fmt: skip
             else:
-                _hessian.dense_hessian(
+                self._kernels.hessian.dense_hessian(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, h["z"], h["work"], h["scaled"], h["tmp"],
                     h["chunk_acc"], h["block_rows"], self.fit_intercept, self.n_threads,
                     self._kind,
                 )  # fmt: skip
-        _fused.reduce_chunks(h["chunk_acc"], h["acc"], self.n_threads)
+        self._kernels.fused.reduce_chunks(h["chunk_acc"], h["acc"], self.n_threads)
         # Each block is stored column-major with its upper triangle filled: read row-major,
         # its lower triangle.
         blocks = h["acc"].reshape(len(h["pairs"]), p, p)
@@ -339,13 +343,13 @@ class FusedLinearObjective:
         zrow = np.empty((T, K))
         with blas_single_thread():
             if self._sparse:
-                _hessian.csr_row_curvature(
+                self._kernels.hessian.csr_row_curvature(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
                     self.class_weight, self._tsum, self._coef, self._intercept, z, zrow, A, Cc,
                     m, T, self._kind,
                 )  # fmt: skip
             else:
-                _hessian.dense_row_curvature(
+                self._kernels.hessian.dense_row_curvature(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, z, zrow, A, Cc, m, T, self._kind,
                 )  # fmt: skip
@@ -359,7 +363,7 @@ class FusedLinearObjective:
         # holds BLAS to one thread).
         with blas_single_thread():
             if self._sparse:
-                _fused.csr_loss_gradient(
+                self._kernels.fused.csr_loss_gradient(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
                     self.class_weight, self._tsum, self._coef, self._intercept, self._ones,
                     self._gi, self._z, self._g, self._work, self._chunk_acc,
@@ -367,14 +371,14 @@ class FusedLinearObjective:
                     self._kind,
                 )  # fmt: skip
             else:
-                _fused.dense_loss_gradient(
+                self._kernels.fused.dense_loss_gradient(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, self._ones, self._z, self._g, self._work, self._tmp,
                     self._chunk_acc, self._chunk_gint, self._chunk_loss, self.block_rows,
                     self.n_threads, self._kind,
                 )  # fmt: skip
-        _fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
-        _fused.reduce_chunks(self._chunk_gint, self._gint, 1)
+        self._kernels.fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
+        self._kernels.fused.reduce_chunks(self._chunk_gint, self._gint, 1)
         loss = 0.0
         for value in self._chunk_loss:  # in chunk order
             loss += float(value)

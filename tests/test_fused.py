@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_softmax, softmax
 
-from skfuzzy_ce import _fused
+from skfuzzy_ce import _cpu_dispatch
 from skfuzzy_ce._cb_math import cb_mean_logit, cb_nll_logit
 from skfuzzy_ce._fused_objective import (
     FusedLinearObjective,
@@ -21,6 +21,14 @@ from skfuzzy_ce._objective import make_objective
 # (kind, number of target columns): a single logit, a softmax, sigmoids, continuous Bernoulli.
 CASES = [("softmax", 2), ("softmax", 4), ("sigmoids", 4), ("continuous_bernoulli", 1)]
 CASE_IDS = [f"{kind}-{K}" for kind, K in CASES]
+
+# Every test here runs once per CPU variant of the kernels that this machine runs.
+pytestmark = pytest.mark.usefixtures("cpu_variant")
+
+
+def kernels():
+    """The compiled kernel modules in use (the variant under test)."""
+    return _cpu_dispatch.active()
 
 
 def make_problem(
@@ -286,7 +294,7 @@ def test_cache_and_block_size_helpers():
 def test_inline_exp_within_three_ulp(values):
     x = np.array(values + [0.0, -1e-300, -708.0, -745.0])
     out = np.empty_like(x)
-    _fused._exp_nonpos(x, out)
+    kernels().fused._exp_nonpos(x, out)
     expected = np.exp(x)
     normal = expected > 2.3e-308
     assert_allclose(out[normal], expected[normal], rtol=3 * np.finfo(float).eps, atol=0)
@@ -300,14 +308,14 @@ def test_inline_expf_within_two_ulp(values):
     # every float in [-87.33, 0]); 0 below the smallest normal float.
     x = np.array(values + [0.0, -1e-30, -87.0, -87.5, -1e4], dtype=np.float32)
     out = np.empty_like(x)
-    _fused._expf_nonpos(x, out)
+    kernels().fused._expf_nonpos(x, out)
     expected = np.exp(x.astype(np.float64))
     normal = expected > np.finfo(np.float32).tiny
     ulp = np.spacing(expected[normal].astype(np.float32)).astype(np.float64)
     assert np.all(np.abs(out[normal] - expected[normal]) <= 2 * ulp)
     assert np.all(out[~normal] == 0)
     nan = np.array([np.nan], dtype=np.float32)
-    _fused._expf_nonpos(nan, nan)
+    kernels().fused._expf_nonpos(nan, nan)
     assert np.isnan(nan[0])
 
 
