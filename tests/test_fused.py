@@ -301,6 +301,26 @@ def test_inline_exp_within_three_ulp(values):
     assert np.all(np.abs(out[~normal] - expected[~normal]) < 2.3e-308)
 
 
+def test_inline_log_within_two_ulp():
+    # The softmax's log of its row sums (in [1, K]), on every binade of the normal doubles,
+    # densely near 1 (where log x is small: relative accuracy kept) and around sqrt(2) (the
+    # reduction's switch).
+    rng = np.random.RandomState(0)
+    x = np.concatenate([
+        1.0 + np.geomspace(1e-16, 1.0, 20_000), 1.0 - np.geomspace(1e-16, 0.5, 20_000),
+        np.sqrt(2) * (1 + np.linspace(-1e-12, 1e-12, 2001)), rng.uniform(1.0, 200.0, 100_000),
+        np.ldexp(rng.uniform(1.0, 2.0, 20_000), rng.randint(-1021, 1024, 20_000)),
+        [1.0, 2.0, 0.5, np.finfo(float).tiny, np.finfo(float).max, np.e, 10.0],
+    ])
+    out = np.empty_like(x)
+    kernels().fused._log_pos(x, out)
+    expected = np.log(x)
+    assert out[x == 1.0].tolist() == [0.0] * int((x == 1.0).sum())
+    nonzero = expected != 0
+    ulp = np.spacing(np.abs(expected[nonzero]))
+    assert np.all(np.abs(out[nonzero] - expected[nonzero]) <= 2 * ulp)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(-100.0, 0.0, width=32), min_size=1, max_size=50))
 def test_inline_expf_within_two_ulp(values):
