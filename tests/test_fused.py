@@ -287,6 +287,18 @@ def test_cache_and_block_size_helpers():
     # Larger caches give larger blocks; float32 blocks hold more rows.
     assert block_rows_for_cache(100, 10, 8, 2**21) > block_rows_for_cache(100, 10, 8, 2**18)
     assert block_rows_for_cache(100, 10, 4, 2**20) > block_rows_for_cache(100, 10, 8, 2**20)
+    # Within [128, 256] rows, and the gemms' rows * d * K within 1e6 (OpenBLAS's small-matrix
+    # kernels) where the 16-row minimum allows.
+    for d, K in [(20, 3), (20, 10), (20, 100), (100, 10), (100, 100), (500, 10), (2000, 10)]:
+        for itemsize in (4, 8):
+            for cache in (2**18, 2**20, 2**23):
+                rows = block_rows_for_cache(d, K, itemsize, cache)
+                assert rows * d * K <= 1_000_000 or rows == 16
+                assert rows <= 256
+                if 128 * d * K <= 1_000_000:
+                    assert rows >= 128
+    assert block_rows_for_cache(20, 3, 8, 2**20) == 256  # the eighth of L2 would be 624
+    assert block_rows_for_cache(100, 100, 8, 2**20) == 96  # 48; the gemm bound is 100
 
 
 @settings(max_examples=25, deadline=None)
