@@ -90,6 +90,46 @@ cdef inline float expf_nonpos(float x) noexcept nogil:
     return <float> 0.0 if x < <float> -87.3365 else e
 
 
+cdef inline double log_pos(double x) noexcept nogil:
+    """log(x) for a positive normal finite x (the softmax's row sums E_i in [1, K]), inline
+    and branch-free so that a loop of calls vectorizes, within 2 ulps (measured against
+    40-digit logs; libm's log, 1 ulp, was a
+    scalar call per row: a tenth of an evaluation at d = 20, K = 10).
+
+    x = 2**e m with m in [sqrt(1/2), sqrt(2)) (exponent bits, m halved and e raised by a
+    select), log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, by its odd series
+    to s**23 (truncation < 1e-18 relative), log x = e ln2 + log m with ln2 split in two
+    (e ln2_hi exact for |e| < 2**11). m - 1 is exact (Sterbenz), so log x near 1 keeps its
+    relative accuracy. Not for 0, subnormals, inf or NaN (not checked).
+    """
+    cdef long long bits, eb
+    cdef double m, e, f, s, s2, p
+    memcpy(&bits, &x, 8)
+    eb = (bits >> 52) - 1023
+    bits = (bits & 0x000FFFFFFFFFFFFFLL) | 0x3FF0000000000000LL
+    memcpy(&m, &bits, 8)  # [1, 2)
+    e = <double> eb
+    e = e + 1.0 if m > 1.4142135623730951 else e
+    m = 0.5 * m if m > 1.4142135623730951 else m  # exact
+    f = m - 1.0
+    s = f / (m + 1.0)
+    s2 = s * s
+    p = 1.0 / 23.0
+    p = p * s2 + 1.0 / 21.0
+    p = p * s2 + 1.0 / 19.0
+    p = p * s2 + 1.0 / 17.0
+    p = p * s2 + 1.0 / 15.0
+    p = p * s2 + 1.0 / 13.0
+    p = p * s2 + 1.0 / 11.0
+    p = p * s2 + 1.0 / 9.0
+    p = p * s2 + 1.0 / 7.0
+    p = p * s2 + 1.0 / 5.0
+    p = p * s2 + 1.0 / 3.0
+    # log m = 2 s + 2 s s2 p: the leading term 2 s (exact doubling) added last.
+    return e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + (
+        2.0 * s * s2 * p + 2.0 * s))
+
+
 cdef inline double log1pexp(double x) noexcept nogil:
     """log(1 + exp(x)) without overflow: split by sign."""
     if x > 0.0:

@@ -17,6 +17,13 @@ duplicated fit takes a while, so it runs once): fit time of ours / ``LogisticReg
 on the duplicated weighted data set (K x n rows), the objective each reaches, and the peak
 memory traced (tracemalloc) during our fit / the bytes of X.
 
+Ours runs in the CPU variant of the kernels chosen at import (``skfuzzy_ce.show_config()``,
+printed in the header); ``--variants baseline,avx512`` times ours in each of the variants
+named, as further contenders of the same interleaving (columns ``t_<variant>_ms`` and
+``<variant>_over_gemm``), so that the effect of the dispatch is a ratio of one run.
+``--issue-table`` runs the problems of issue 16's table only. Every row records the load
+average at its start.
+
 Writes ``benchmarks/results/bench_kernels.csv`` and ``bench_kernels.png``.
 Run: ``python benchmarks/bench_kernels.py`` (``--quick`` for a small smoke run).
 """
@@ -43,7 +50,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.linear_model._linear_loss import LinearModelLoss  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-from skfuzzy_ce import SoftLabelLogisticRegression  # noqa: E402
+from skfuzzy_ce import SoftLabelLogisticRegression, _cpu_dispatch, show_config  # noqa: E402
 from skfuzzy_ce._fused_objective import FusedLinearObjective  # noqa: E402
 from skfuzzy_ce._linear_loss import effective_n_threads  # noqa: E402
 from skfuzzy_ce._objective import make_objective  # noqa: E402
@@ -109,15 +116,22 @@ def time_interleaved(fns, repeat):
     return best
 
 
-def bench_evaluation(kind, X64, Y, n_threads, repeat):
-    """Rows of per-evaluation timings for float64 and float32 at one thread setting."""
+def bench_evaluation(kind, X64, Y, n_threads, repeat, variants=()):
+    """Rows of per-evaluation timings for float64 and float32 at one thread setting.
+
+    variants: CPU variants in which ours is also timed, in the same interleaving."""
     rows = []
     n, K = Y.shape
     d = X64.shape[1]
     y_hard = Y.argmax(axis=1).astype(np.float64)
     for dtype in (np.float64, np.float32):
         X = X64.astype(dtype) if dtype != X64.dtype else X64
+        load1 = os.getloadavg()[0]
         ours = ours_objective(X, Y, n_threads)
+        ours_variants = []
+        for variant in variants:
+            with _cpu_dispatch.use_variant(variant):
+                ours_variants.append(ours_objective(X, Y, n_threads))
         rng = np.random.RandomState(1)
         w = rng.randn(ours.n_params) * 0.01
         W = np.ascontiguousarray(w[: K * d].reshape(K, d), dtype=dtype)
@@ -149,16 +163,21 @@ def bench_evaluation(kind, X64, Y, n_threads, repeat):
                 n_threads=n_threads,
             )  # fmt: skip
 
+        fns = [lambda: ours(w), gemms, sklearn_eval]
+        fns += [(lambda o=o: o(w)) for o in ours_variants]
         with threadpool_limits(limits=n_threads, user_api="blas"):
-            t_ours, t_gemm, t_sk = time_interleaved([lambda: ours(w), gemms, sklearn_eval], repeat)
-        rows.append(
-            dict(
-                kind=kind, n=n, d=d, K=K, dtype=np.dtype(dtype).name, threads=n_threads,
-                block_rows=ours.data.block_rows, t_ours_ms=1e3 * t_ours, t_gemm_ms=1e3 * t_gemm,
-                t_sklearn_ms=1e3 * t_sk, ours_over_gemm=t_ours / t_gemm,
-                ours_over_sklearn=t_ours / t_sk,
-            )  # fmt: skip
-        )
+            t_ours, t_gemm, t_sk, *t_var = time_interleaved(fns, repeat)
+        row = dict(
+            kind=kind, n=n, d=d, K=K, dtype=np.dtype(dtype).name, threads=n_threads,
+            block_rows=ours.data.block_rows, variant=ours.data._kernels.name, load1=load1,
+            t_ours_ms=1e3 * t_ours, t_gemm_ms=1e3 * t_gemm, t_sklearn_ms=1e3 * t_sk,
+            ours_over_gemm=t_ours / t_gemm, ours_over_sklearn=t_ours / t_sk,
+        )  # fmt: skip
+        for variant, t in zip(variants, t_var):
+            row[f"t_{variant}_ms"] = 1e3 * t
+            row[f"{variant}_over_gemm"] = t / t_gemm
+            row[f"{variant}_over_sklearn"] = t / t_sk
+        rows.append(row)
     rows[1]["f32_over_f64"] = rows[1]["t_ours_ms"] / rows[0]["t_ours_ms"]
     return rows
 
@@ -242,10 +261,24 @@ def main():
     parser.add_argument(
         "--headline", action="store_true", help="only dense d=100 K=10 (results *_headline)"
     )
+    parser.add_argument(
+        "--issue-table", action="store_true",
+        help="only the problems of issue 16's table (results *_issue16)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--variants", default="",
+        help="comma-separated CPU variants in which ours is also timed (e.g. baseline,avx512)",
+    )  # fmt: skip
     args = parser.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    for v in variants:
+        if v not in _cpu_dispatch.supported_variants():
+            parser.error(f"CPU variant {v!r} is not supported here: "
+                         f"{', '.join(_cpu_dispatch.supported_variants())}")
     n = 5000 if args.quick else args.n
     all_threads = effective_n_threads(None)
     print("load average (1, 5, 15 min):", " ".join(f"{v:.2f}" for v in os.getloadavg()))
+    show_config()
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT"):
         print(f"{var}={os.environ.get(var, '(unset)')}")
     for lib in threadpool_info():
@@ -261,30 +294,37 @@ def main():
         problems = [("dense", 100, 10), ("sparse", 10_000, 10)]
     if args.headline:
         problems = [("dense", 100, 10)]
+    if args.issue_table:
+        problems = [("dense", 20, 3), ("dense", 20, 10), ("dense", 20, 100), ("dense", 100, 10),
+                    ("dense", 100, 100), ("sparse", 10_000, 10)]  # fmt: skip
     rows = []
     header = (
-        f"{'problem':<22}{'dtype':>8}{'thr':>4}{'block':>6}{'ours ms':>10}{'2 GEMMs':>10}"
-        f"{'sklearn':>10}{'ours/GEMMs':>11}{'ours/sk':>9}{'f32/f64':>9}"
+        f"{'problem':<22}{'dtype':>8}{'thr':>4}{'block':>6}{'load':>6}{'ours ms':>10}"
+        f"{'2 GEMMs':>10}{'sklearn':>10}{'ours/GEMMs':>11}{'ours/sk':>9}{'f32/f64':>9}"
+        + "".join(f"{v + '/GEMMs':>15}" for v in variants)
     )
     print(header)
     for kind, d, K in problems:
         X, Y = make_problem(kind, n, d, K)
         for threads in sorted({1, all_threads}):
-            for r in bench_evaluation(kind, X, Y, threads, args.repeat):
+            for r in bench_evaluation(kind, X, Y, threads, args.repeat, variants):
                 rows.append(r)
                 name = f"{'CSR' if kind == 'sparse' else 'dense'} d={d} K={K}"
                 f32 = r.get("f32_over_f64")
                 print(
                     f"{name:<22}{r['dtype']:>8}{threads:>4}{r['block_rows']:>6}"
+                    f"{r['load1']:6.2f}"
                     f"{r['t_ours_ms']:10.2f}{r['t_gemm_ms']:10.2f}{r['t_sklearn_ms']:10.2f}"
                     f"{r['ours_over_gemm']:11.3f}{r['ours_over_sklearn']:9.3f}"
-                    f"{'' if f32 is None else format(f32, '9.3f')}",
+                    f"{'' if f32 is None else format(f32, '9.3f'):>9}"
+                    + "".join(f"{r[v + '_over_gemm']:15.3f}" for v in variants),
                     flush=True,
                 )
         del X, Y
 
     RESULTS.mkdir(exist_ok=True)
-    suffix = "_quick" if args.quick else ("_headline" if args.headline else "")
+    suffix = "_quick" if args.quick else (
+        "_headline" if args.headline else ("_issue16" if args.issue_table else ""))
     fields = list(rows[0]) + ["f32_over_f64"]
     with open(RESULTS / f"bench_kernels{suffix}.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)

@@ -136,6 +136,25 @@ _target = _GENERATED / "benchmark_figure.rst"
 if not _target.exists() or _target.read_text() != _BENCH_RST:
     _target.write_text(_BENCH_RST)
 
+# The scaling benchmark's figure, the same way.
+_SCALING_PNG = ROOT / "benchmarks" / "results" / "bench_scaling.png"
+if _SCALING_PNG.exists():
+    shutil.copyfile(_SCALING_PNG, _GENERATED / "bench_scaling.png")
+    _SCALING_RST = """\
+.. image:: /_generated/bench_scaling.png
+   :alt: Fit time and peak memory against n, d and K, log-log, with fitted slopes
+   :width: 100%
+"""
+else:
+    _SCALING_RST = """\
+The scaling figure was not found when these pages were built: run
+``python benchmarks/bench_scaling.py`` (it writes ``benchmarks/results/bench_scaling.png``),
+then rebuild the documentation.
+"""
+_target = _GENERATED / "scaling_figure.rst"
+if not _target.exists() or _target.read_text() != _SCALING_RST:
+    _target.write_text(_SCALING_RST)
+
 
 
 # -- Every public name is in the API reference -------------------------------------------------

@@ -4,6 +4,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
 from . import metrics, model_selection  # noqa: F401 (reachable after import skfuzzy_ce)
+from ._config import show_config
 from ._continuous_bernoulli import ContinuousBernoulliRegression
 from ._distillation import DistillationClassifier, soften
 from ._logistic_cv import SoftLabelLogisticRegressionCV
@@ -22,6 +23,7 @@ __all__ = [
     "SoftLabelLogisticRegression",
     "SoftLabelLogisticRegressionCV",
     "WeightedHardClassifier",
+    "show_config",
     "soft_labels_from_counts",
     "soften",
     "to_weighted_hard",

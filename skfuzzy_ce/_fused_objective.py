@@ -7,7 +7,9 @@ penalty: :class:`~skfuzzy_ce._objective.PenalizedObjective` adds those) of a par
 vector ``w = [W.ravel(), b]`` (the intercept last): its value and gradient, its Hessian, the
 per-row curvature, and X by columns for coordinate descent. The raw predictions, the per-row
 loss and gradient, and ``G.T @ X`` are computed block by block in the compiled kernels of
-``_fused`` (see that file for the algorithm): X is read once per evaluation, and no
+``_fused`` (see that file for the algorithm), in the CPU variant chosen at import
+(``_cpu_dispatch``; an object keeps the variant it was made with): X is read once per
+evaluation, and no
 ``(n_samples, n_outputs)`` array is made. Its result does not depend on the number of
 threads: the work is split into chunks by the problem's shape alone and the chunks are added
 in a fixed order.
@@ -18,15 +20,15 @@ import os
 import numpy as np
 import scipy.sparse as sp
 
-from . import _fused, _hessian
+from . import _cpu_dispatch
 from ._linear_loss import blas_single_thread, effective_n_threads
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
 
 _KINDS = {
-    "softmax": _fused.SOFTMAX,
-    "sigmoids": _fused.SIGMOIDS,
-    "continuous_bernoulli": _fused.CONTINUOUS_BERNOULLI,
+    "softmax": _cpu_dispatch.active().fused.SOFTMAX,
+    "sigmoids": _cpu_dispatch.active().fused.SIGMOIDS,
+    "continuous_bernoulli": _cpu_dispatch.active().fused.CONTINUOUS_BERNOULLI,
 }
 
 _L2_FALLBACK = 256 * 1024
@@ -44,6 +46,11 @@ _CSR_BLOCK_ROWS = 1024
 _HESSIAN_BUDGET = 64 * 1024 * 1024
 _HESSIAN_CSR_BLOCK_BYTES = 4 * 1024 * 1024
 _HESSIAN_BLOCK_ROWS = 256
+# Dense blocks (block_rows_for_cache): kept within [_MIN_BLOCK_ROWS, _MAX_BLOCK_ROWS] rows,
+# and their gemms within OpenBLAS's small-matrix kernels (rows * d * K multiply-adds).
+_MIN_BLOCK_ROWS = 128
+_MAX_BLOCK_ROWS = 256
+_GEMM_SMALL_MNK = 1_000_000
 
 
 def cache_size_bytes(level=2):
@@ -78,12 +85,26 @@ def cache_size_bytes(level=2):
 
 def block_rows_for_cache(n_features, n_outputs, itemsize, cache_bytes=None):
     """Rows per block: a block of X and its two raw/gradient buffers take about an eighth
-    of one core's L2 cache.
+    of one core's L2 cache, then kept within [128, 256] rows as far as the gemms allow.
 
     The rest of L2 holds the coefficients, the gradient accumulator and BLAS's packed
     copies; the block must still be in cache when the second gemm reads it again. (An
     eighth measured as fast as or faster than a half on the benchmark problems: the
     ``G.T @ X`` gemm slows down once its packed operands no longer fit.)
+
+    Measured on the benchmark machine (1 MiB L2, OpenBLAS SkylakeX kernels, n = 1e5, one
+    thread), against the eighth of L2 alone:
+
+    - at most 256 rows: at small d the row math's passes over the block's (K, rows)
+      buffers then stay in L1 (d = 20, K = 3: 624 -> 256 rows, 2.6 -> 2.1 ms; K = 10:
+      408 -> 256, 4.0 -> 3.7 ms);
+    - rows * d * K <= _GEMM_SMALL_MNK, where it matters: OpenBLAS's small-matrix gemm
+      kernels (no packing) take products up to 1e6 multiply-adds, and beyond the packing
+      doubled the time (d = 500, K = 10: 39 ms at 192 rows, 78 at 256; d = 100, K = 100:
+      58 at 96, 75 at 128);
+    - at least 128 rows when that bound allows (large K: d = 20, K = 100, 72 -> 128 rows,
+      27.2 -> 26.1 ms; d = 100, K = 100: 48 -> 96, 63 -> 58 ms): fewer, larger calls of the
+      second gemm, whose inner dimension is the block's rows.
 
     Returns a multiple of 8 in [16, 4096].
     """
@@ -91,6 +112,9 @@ def block_rows_for_cache(n_features, n_outputs, itemsize, cache_bytes=None):
         cache_bytes = cache_size_bytes(2)
     per_row = itemsize * (n_features + 2 * n_outputs)
     rows = (cache_bytes // 8) // max(per_row, 1)
+    gemm_rows = _GEMM_SMALL_MNK // max(n_features * n_outputs, 1)
+    rows = max(rows, min(_MIN_BLOCK_ROWS, gemm_rows))
+    rows = min(rows, _MAX_BLOCK_ROWS, gemm_rows)
     return int(min(4096, max(16, rows - rows % 8)))
 
 
@@ -192,6 +216,8 @@ class FusedLinearObjective:
         self._sparse = sp.issparse(X)
         dtype = X.dtype
         T = self.n_threads
+        # The compiled kernels (one CPU variant: _fused, _hessian, _cd), fixed for this object.
+        self._kernels = _cpu_dispatch.active()
 
         # Every buffer is allocated here, once per fit.
         self._intercept = np.zeros(n_outputs, dtype=np.float64)
@@ -217,7 +243,7 @@ class FusedLinearObjective:
             n_samples if n_outputs > 1 and kind == "softmax" else 1, dtype=np.float64
         )
         if n_outputs > 1 and kind == "softmax":
-            _fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
+            self._kernels.fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
         self._ones = np.ones(self.block_rows, dtype=dtype)
         self._z = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
         self._g = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
@@ -298,20 +324,20 @@ class FusedLinearObjective:
         X, p = self.X, h["p"]
         with blas_single_thread():  # BLAS inside the OpenMP threads: see _run_kernel
             if self._sparse:
-                _hessian.csr_hessian(
+                self._kernels.hessian.csr_hessian(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
                     self.class_weight, self._tsum, self._coef, self._intercept, h["dense"],
                     h["z"], h["work"], h["scaled"], h["tmp"], h["chunk_acc"],
                     h["block_rows"], self.fit_intercept, self.n_threads, self._kind,
                 )  # fmt: skip
             else:
-                _hessian.dense_hessian(
+                self._kernels.hessian.dense_hessian(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, h["z"], h["work"], h["scaled"], h["tmp"],
                     h["chunk_acc"], h["block_rows"], self.fit_intercept, self.n_threads,
                     self._kind,
                 )  # fmt: skip
-        _fused.reduce_chunks(h["chunk_acc"], h["acc"], self.n_threads)
+        self._kernels.fused.reduce_chunks(h["chunk_acc"], h["acc"], self.n_threads)
         # Each block is stored column-major with its upper triangle filled: read row-major,
         # its lower triangle.
         blocks = h["acc"].reshape(len(h["pairs"]), p, p)
@@ -347,13 +373,13 @@ class FusedLinearObjective:
         zrow = np.empty((T, K))
         with blas_single_thread():
             if self._sparse:
-                _hessian.csr_row_curvature(
+                self._kernels.hessian.csr_row_curvature(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
                     self.class_weight, self._tsum, self._coef, self._intercept, z, zrow, A, Cc,
                     m, T, self._kind,
                 )  # fmt: skip
             else:
-                _hessian.dense_row_curvature(
+                self._kernels.hessian.dense_row_curvature(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, z, zrow, A, Cc, m, T, self._kind,
                 )  # fmt: skip
@@ -367,7 +393,7 @@ class FusedLinearObjective:
         # holds BLAS to one thread).
         with blas_single_thread():
             if self._sparse:
-                _fused.csr_loss_gradient(
+                self._kernels.fused.csr_loss_gradient(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
                     self.class_weight, self._tsum, self._coef, self._intercept, self._ones,
                     self._gi, self._z, self._g, self._work, self._chunk_acc,
@@ -375,14 +401,14 @@ class FusedLinearObjective:
                     self._kind,
                 )  # fmt: skip
             else:
-                _fused.dense_loss_gradient(
+                self._kernels.fused.dense_loss_gradient(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
                     self._intercept, self._ones, self._z, self._g, self._work, self._tmp,
                     self._chunk_acc, self._chunk_gint, self._chunk_loss, self.block_rows,
                     self.n_threads, self._kind,
                 )  # fmt: skip
-        _fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
-        _fused.reduce_chunks(self._chunk_gint, self._gint, 1)
+        self._kernels.fused.reduce_chunks(self._chunk_acc, self._acc, self.n_threads)
+        self._kernels.fused.reduce_chunks(self._chunk_gint, self._gint, 1)
         loss = 0.0
         for value in self._chunk_loss:  # in chunk order
             loss += float(value)

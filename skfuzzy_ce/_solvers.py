@@ -227,7 +227,8 @@ class NewtonCDSolver:
         )
 
     def solve(self, objective, w0):
-        from . import _cd
+        # The coordinate descent kernel of the CPU variant the objective's data kernels use.
+        _cd = objective.data._kernels.cd
 
         w = np.array(w0, dtype=np.float64)
         K, d, n_coef = objective.n_outputs, objective.n_features, objective.n_coef

@@ -30,3 +30,17 @@ def run_estimator_check(check, estimator):
         if getattr(check, "func", check).__name__ == "check_non_transformer_estimators_n_iter":
             warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+import pytest  # noqa: E402
+
+from skfuzzy_ce import _cpu_dispatch  # noqa: E402
+
+
+@pytest.fixture(scope="module", params=_cpu_dispatch.supported_variants())
+def cpu_variant(request):
+    """Each CPU variant of the compiled kernels that this build has and this CPU runs, in
+    turn: the kernels in use (objects made by the test use them) while a test module's tests
+    run with it. Module-scoped, so that property tests (hypothesis) may use it too."""
+    with _cpu_dispatch.use_variant(request.param) as kernels:
+        yield kernels

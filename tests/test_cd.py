@@ -12,7 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
-from skfuzzy_ce._cd import cd_quadratic
+
+from skfuzzy_ce import _cpu_dispatch
+
+# Every test here runs once per CPU variant of the kernels that this machine runs.
+pytestmark = pytest.mark.usefixtures("cpu_variant")
+
+
+def cd_quadratic(*args, **kwargs):
+    """_cd.cd_quadratic of the CPU variant under test."""
+    return _cpu_dispatch.active().cd.cd_quadratic(*args, **kwargs)
 
 # Row curvatures diag(A_i) - Cc_i Cc_i^T: "softmax" as a softmax's (T_i (diag p_i - p_i p_i^T),
 # singular along the all-ones direction), "shrunk" the same with Cc scaled by 0.9 (positive

@@ -12,7 +12,7 @@ from scipy import integrate, stats
 from scipy.special import expit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfuzzy_ce import ContinuousBernoulliRegression, _fused
+from skfuzzy_ce import ContinuousBernoulliRegression, _cpu_dispatch
 from skfuzzy_ce._cb_math import (
     cb_log_norm,
     cb_log_norm_logit,
@@ -38,7 +38,7 @@ def _kernel(eta, y, s=None, dtype=np.float64):
     s = np.ones(eta.shape) if s is None else np.asarray(s, dtype=np.float64)
     grad = np.empty_like(eta)
     loss = np.empty(eta.shape, dtype=np.float64)
-    _fused._cb_rows(eta, y, s, grad, loss)
+    _cpu_dispatch.active().fused._cb_rows(eta, y, s, grad, loss)
     return loss, grad
 
 
@@ -122,6 +122,7 @@ def test_quantile_function_samples_the_distribution():
 
 
 # ------------------------------------------------------------------- the kernel
+@pytest.mark.usefixtures("cpu_variant")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_equals_numpy_reference(dtype):
     y = np.linspace(0, 1, ETAS.size)
@@ -134,6 +135,7 @@ def test_kernel_equals_numpy_reference(dtype):
     assert grad.dtype == dtype and np.isfinite(loss).all()
 
 
+@pytest.mark.usefixtures("cpu_variant")
 def test_kernel_gradient_equals_finite_differences():
     eta = np.array([-12.0, -1.3, -0.25, -0.15, -1e-4, 0.0, 0.08, 0.2, 0.9, 7.0])
     for yv in (0.0, 0.37, 1.0):
@@ -144,6 +146,7 @@ def test_kernel_gradient_equals_finite_differences():
         assert_allclose(grad, (lp - lm) / (2 * h), rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.usefixtures("cpu_variant")
 def test_kernel_huge_logits_and_zero_weight():
     loss, grad = _kernel([-1e300, -800.0, 800.0, 1e300], [0.0, 0.2, 1.0, 0.5])
     assert np.isfinite(loss[:3]).all() and np.isfinite(grad).all()
@@ -152,6 +155,7 @@ def test_kernel_huge_logits_and_zero_weight():
     assert (loss == 0).all() and (grad == 0).all()
 
 
+@pytest.mark.usefixtures("cpu_variant")
 @settings(max_examples=40, deadline=None)
 @given(
     eta=st.floats(-50, 50, allow_nan=False),

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_softmax, softmax
 
-from skfuzzy_ce import _fused
+from skfuzzy_ce import _cpu_dispatch
 from skfuzzy_ce._cb_math import cb_mean_logit, cb_nll_logit
 from skfuzzy_ce._fused_objective import (
     FusedLinearObjective,
@@ -21,6 +21,14 @@ from skfuzzy_ce._objective import make_objective
 # (kind, number of target columns): a single logit, a softmax, sigmoids, continuous Bernoulli.
 CASES = [("softmax", 2), ("softmax", 4), ("sigmoids", 4), ("continuous_bernoulli", 1)]
 CASE_IDS = [f"{kind}-{K}" for kind, K in CASES]
+
+# Every test here runs once per CPU variant of the kernels that this machine runs.
+pytestmark = pytest.mark.usefixtures("cpu_variant")
+
+
+def kernels():
+    """The compiled kernel modules in use (the variant under test)."""
+    return _cpu_dispatch.active()
 
 
 def make_problem(
@@ -279,6 +287,18 @@ def test_cache_and_block_size_helpers():
     # Larger caches give larger blocks; float32 blocks hold more rows.
     assert block_rows_for_cache(100, 10, 8, 2**21) > block_rows_for_cache(100, 10, 8, 2**18)
     assert block_rows_for_cache(100, 10, 4, 2**20) > block_rows_for_cache(100, 10, 8, 2**20)
+    # Within [128, 256] rows, and the gemms' rows * d * K within 1e6 (OpenBLAS's small-matrix
+    # kernels) where the 16-row minimum allows.
+    for d, K in [(20, 3), (20, 10), (20, 100), (100, 10), (100, 100), (500, 10), (2000, 10)]:
+        for itemsize in (4, 8):
+            for cache in (2**18, 2**20, 2**23):
+                rows = block_rows_for_cache(d, K, itemsize, cache)
+                assert rows * d * K <= 1_000_000 or rows == 16
+                assert rows <= 256
+                if 128 * d * K <= 1_000_000:
+                    assert rows >= 128
+    assert block_rows_for_cache(20, 3, 8, 2**20) == 256  # the eighth of L2 would be 624
+    assert block_rows_for_cache(100, 100, 8, 2**20) == 96  # 48; the gemm bound is 100
 
 
 @settings(max_examples=25, deadline=None)
@@ -286,11 +306,31 @@ def test_cache_and_block_size_helpers():
 def test_inline_exp_within_three_ulp(values):
     x = np.array(values + [0.0, -1e-300, -708.0, -745.0])
     out = np.empty_like(x)
-    _fused._exp_nonpos(x, out)
+    kernels().fused._exp_nonpos(x, out)
     expected = np.exp(x)
     normal = expected > 2.3e-308
     assert_allclose(out[normal], expected[normal], rtol=3 * np.finfo(float).eps, atol=0)
     assert np.all(np.abs(out[~normal] - expected[~normal]) < 2.3e-308)
+
+
+def test_inline_log_within_two_ulp():
+    # The softmax's log of its row sums (in [1, K]), on every binade of the normal doubles,
+    # densely near 1 (where log x is small: relative accuracy kept) and around sqrt(2) (the
+    # reduction's switch).
+    rng = np.random.RandomState(0)
+    x = np.concatenate([
+        1.0 + np.geomspace(1e-16, 1.0, 20_000), 1.0 - np.geomspace(1e-16, 0.5, 20_000),
+        np.sqrt(2) * (1 + np.linspace(-1e-12, 1e-12, 2001)), rng.uniform(1.0, 200.0, 100_000),
+        np.ldexp(rng.uniform(1.0, 2.0, 20_000), rng.randint(-1021, 1024, 20_000)),
+        [1.0, 2.0, 0.5, np.finfo(float).tiny, np.finfo(float).max, np.e, 10.0],
+    ])
+    out = np.empty_like(x)
+    kernels().fused._log_pos(x, out)
+    expected = np.log(x)
+    assert out[x == 1.0].tolist() == [0.0] * int((x == 1.0).sum())
+    nonzero = expected != 0
+    ulp = np.spacing(np.abs(expected[nonzero]))
+    assert np.all(np.abs(out[nonzero] - expected[nonzero]) <= 2 * ulp)
 
 
 @settings(max_examples=25, deadline=None)
@@ -300,14 +340,14 @@ def test_inline_expf_within_two_ulp(values):
     # every float in [-87.33, 0]); 0 below the smallest normal float.
     x = np.array(values + [0.0, -1e-30, -87.0, -87.5, -1e4], dtype=np.float32)
     out = np.empty_like(x)
-    _fused._expf_nonpos(x, out)
+    kernels().fused._expf_nonpos(x, out)
     expected = np.exp(x.astype(np.float64))
     normal = expected > np.finfo(np.float32).tiny
     ulp = np.spacing(expected[normal].astype(np.float32)).astype(np.float64)
     assert np.all(np.abs(out[normal] - expected[normal]) <= 2 * ulp)
     assert np.all(out[~normal] == 0)
     nan = np.array([np.nan], dtype=np.float32)
-    _fused._expf_nonpos(nan, nan)
+    kernels().fused._expf_nonpos(nan, nan)
     assert np.isnan(nan[0])
 
 
