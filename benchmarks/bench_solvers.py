@@ -133,15 +133,20 @@ def elastic_net(n, d, K, C, *, sparse_density=None, saga_tol=1e-4, saga_max_iter
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small problems (seconds)")
+    parser.add_argument("--part", choices=["all", "newton", "dense", "csr"], default="all",
+                        help="run one part only (1-2: newton; 3: dense or csr)")  # fmt: skip
     args = parser.parse_args()
     header()
     n = 20_000 if args.quick else 100_000
-    newton_cholesky(n)
-    elastic_net(n, 100, 10, C=0.05)
-    if args.quick:
-        elastic_net(20_000, 2_000, 10, C=0.5, sparse_density=0.005)
-    else:
-        elastic_net(100_000, 20_000, 10, C=0.5, sparse_density=0.005, saga_max_iter=30)
+    if args.part in ("all", "newton"):
+        newton_cholesky(n)
+    if args.part in ("all", "dense"):
+        elastic_net(n, 100, 10, C=0.05)
+    if args.part in ("all", "csr"):
+        if args.quick:
+            elastic_net(20_000, 2_000, 10, C=0.5, sparse_density=0.005)
+        else:
+            elastic_net(100_000, 20_000, 10, C=0.5, sparse_density=0.005, saga_max_iter=30)
 
 
 if __name__ == "__main__":
