@@ -135,6 +135,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small problems (seconds)")
     parser.add_argument("--part", choices=["all", "newton", "dense", "csr"], default="all",
                         help="run one part only (1-2: newton; 3: dense or csr)")  # fmt: skip
+    parser.add_argument("--csr-saga-epochs", type=int, default=30,
+                        help="saga's max_iter on the CSR problem (about a minute each)")
     args = parser.parse_args()
     header()
     n = 20_000 if args.quick else 100_000
@@ -146,7 +148,8 @@ def main():
         if args.quick:
             elastic_net(20_000, 2_000, 10, C=0.5, sparse_density=0.005)
         else:
-            elastic_net(100_000, 20_000, 10, C=0.5, sparse_density=0.005, saga_max_iter=30)
+            elastic_net(100_000, 20_000, 10, C=0.5, sparse_density=0.005,
+                        saga_max_iter=args.csr_saga_epochs)  # fmt: skip
 
 
 if __name__ == "__main__":
