@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _cpu_dispatch
-from ._linear_loss import blas_single_thread, effective_n_threads
+from ._threads import blas_single_thread, effective_n_threads
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
 

@@ -27,7 +27,7 @@ import scipy.linalg
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._linear_loss import blas_single_thread
+from ._threads import blas_single_thread
 from ._objective import make_objective
 
 __all__ = [

@@ -18,7 +18,7 @@ from skfuzzy_ce import (
     ContinuousBernoulliRegression,
     SoftLabelLogisticRegression,
 )
-from skfuzzy_ce._linear_loss import available_cores, blas_single_thread, effective_n_threads
+from skfuzzy_ce._threads import available_cores, blas_single_thread, effective_n_threads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
