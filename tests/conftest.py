@@ -6,15 +6,53 @@ examples (and remembers failures in .hypothesis/) to look for new counterexample
 """
 
 import os
-
+import signal
+import subprocess
+import sys
+import textwrap
 import warnings
 
+import numpy as np
+import pytest
 from hypothesis import settings
 from sklearn.exceptions import ConvergenceWarning
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def small_problem(n=60, n_features=3, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    y = np.arange(n) % n_classes
+    return X, y
+
+
+def run_python(code, timeout):
+    """Run ``code`` in a fresh interpreter (its own process group); fail, never hang.
+
+    On timeout the whole group (the interpreter and any worker it started) is killed and the
+    test fails with what the child printed.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the child process hung (killed after {timeout} s):\n{out}\n{err}")
+    return proc.returncode, out, err
 
 
 def run_estimator_check(check, estimator):
@@ -32,7 +70,6 @@ def run_estimator_check(check, estimator):
         check(estimator)
 
 
-import pytest  # noqa: E402
 
 from skfuzzy_ce import _cpu_dispatch  # noqa: E402
 

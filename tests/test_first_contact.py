@@ -2,45 +2,10 @@
 """
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
-import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _problem(n=60, n_features=3, n_classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, n_features))
-    y = np.arange(n) % n_classes
-    return X, y
-
-
-def _run_python(code, timeout):
-    """Run ``code`` in a fresh interpreter (its own process group); fail, never hang.
-
-    On timeout the whole group (the interpreter and any worker it started) is killed and the
-    test fails with what the child printed.
-    """
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the child process hung (killed after {timeout} s):\n{out}\n{err}")
-    return proc.returncode, out, err
+from conftest import ROOT
+from conftest import run_python as _run_python
 
 
 # -------------------------------------------------------------------------- first contact

@@ -4,16 +4,12 @@ Each test names the point it holds; the fuzz-like points also have a hypothesis 
 that finds the original failure.
 """
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import small_problem as _problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import DataConversionWarning
@@ -35,38 +31,6 @@ from skfuzzy_ce.metrics import (
     soft_brier_score,
     soft_log_loss,
 )
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _problem(n=60, n_features=3, n_classes=3, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, n_features))
-    y = np.arange(n) % n_classes
-    return X, y
-
-
-def _run_python(code, timeout):
-    """Run ``code`` in a fresh interpreter (its own process group); fail, never hang.
-
-    On timeout the whole group (the interpreter and any worker it started) is killed and the
-    test fails with what the child printed.
-    """
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the child process hung (killed after {timeout} s):\n{out}\n{err}")
-    return proc.returncode, out, err
 
 
 # -------------------------------------------------- silent acceptance and degenerate results
