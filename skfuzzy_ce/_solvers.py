@@ -64,14 +64,20 @@ def _print_iteration(name, k, value, optimality):
           flush=True)  # fmt: skip
 
 
-class LbfgsSolver:
+class _Solver:
+    """The protocol: ``solve(objective, w0) -> SolverResult`` and ``failure_message(result)``
+    (the ConvergenceWarning's text); ``name`` and ``smooth_only`` (no L1 term) as class
+    attributes."""
+
+    def __init__(self, *, max_iter, tol, verbose=0):
+        self.max_iter, self.tol, self.verbose = max_iter, tol, verbose
+
+
+class LbfgsSolver(_Solver):
     """scipy's L-BFGS-B on the smooth objective (``l1_ratio = 0`` only)."""
 
     name = "lbfgs"
     smooth_only = True
-
-    def __init__(self, *, max_iter, tol, verbose=0):
-        self.max_iter, self.tol, self.verbose = max_iter, tol, verbose
 
     def failure_message(self, result):
         return (
@@ -144,14 +150,11 @@ def _line_search(objective, w, value, grad, step, decrease):
     return None
 
 
-class NewtonCholeskySolver:
+class NewtonCholeskySolver(_Solver):
     """Newton steps with the exact Hessian and a Cholesky solve (``l1_ratio = 0`` only)."""
 
     name = "newton-cholesky"
     smooth_only = True
-
-    def __init__(self, *, max_iter, tol, verbose=0):
-        self.max_iter, self.tol, self.verbose = max_iter, tol, verbose
 
     def failure_message(self, result):
         return (
@@ -207,15 +210,12 @@ class NewtonCholeskySolver:
         return SolverResult(w, n_iter, objective.optimality(w, grad), reason)
 
 
-class NewtonCDSolver:
+class NewtonCDSolver(_Solver):
     """Proximal Newton with coordinate descent on the quadratic model (any ``l1_ratio``)."""
 
     name = "newton-cd"
     smooth_only = False
     max_sweeps = 1000  # coordinate-descent sweeps per Newton step, at most
-
-    def __init__(self, *, max_iter, tol, verbose=0):
-        self.max_iter, self.tol, self.verbose = max_iter, tol, verbose
 
     def failure_message(self, result):
         return (
