@@ -52,8 +52,8 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from skfuzzy_ce import SoftLabelLogisticRegression, _cpu_dispatch, show_config  # noqa: E402
 from skfuzzy_ce._fused_objective import FusedLinearObjective  # noqa: E402
-from skfuzzy_ce._threads import effective_n_threads  # noqa: E402
 from skfuzzy_ce._objective import make_objective  # noqa: E402
+from skfuzzy_ce._threads import effective_n_threads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

@@ -34,9 +34,9 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._dask import is_dask_input
-from ._threads import blas_single_thread
 from ._soft_logistic import SoftLabelLogisticRegression, _is_label_vector
 from ._solvers import fit_linear, resolve_solver
+from ._threads import blas_single_thread
 from .metrics import binary_cross_entropy, neg_soft_log_loss_scorer
 from .model_selection import SoftStratifiedKFold
 

@@ -27,8 +27,8 @@ import scipy.linalg
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._threads import blas_single_thread
 from ._objective import make_objective
+from ._threads import blas_single_thread
 
 __all__ = [
     "SOLVERS",
