@@ -474,7 +474,7 @@ def test_softmax_rows_invariant_steps_same_minimizer_fewer_sweeps(layout, l1, l2
                                         Db, dZ, s, 100_000, 1e-12, flag)  # fmt: skip
         assert change <= 1e-12
         out[flag] = (D, Db, dZ, s, n_sweeps)
-    (D0, Db0, _, _, n0), (D1, Db1, dZ1, s1, n1) = out[False], out[True]
+    (D0, _, _, _, n0), (D1, Db1, dZ1, s1, n1) = out[False], out[True]
     if l2 > 0:  # strictly convex along the invariant directions: one minimizer
         assert_allclose(D1, D0, atol=1e-8)
         assert_array_equal(W + D1 == 0, W + D0 == 0)
