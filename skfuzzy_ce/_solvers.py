@@ -64,6 +64,22 @@ def _print_iteration(name, k, value, optimality):
           flush=True)  # fmt: skip
 
 
+def _newton_update(objective, w, value, grad, step, decrease, what):
+    """Take the step of a Newton solver: ``(found, decrease, reason)``.
+
+    ``decrease`` is the model's predicted change along ``step`` (see
+    :func:`_predicted_decrease`); ``found`` is what :func:`_line_search` returns, or None
+    with ``reason`` saying why the solver must stop (``what`` names the step).
+    """
+    decrease = _predicted_decrease(value, decrease)
+    if decrease is None:
+        return None, decrease, f"the {what} is not a descent direction"
+    found = _line_search(objective, w, value, grad, step, decrease)
+    if found is None:
+        return None, decrease, "the line search found no decrease along the Newton step"
+    return found, decrease, ""
+
+
 class _Solver:
     """The protocol: ``solve(objective, w0) -> SolverResult`` and ``failure_message(result)``
     (the ConvergenceWarning's text); ``name`` and ``smooth_only`` (no L1 term) as class
@@ -190,13 +206,10 @@ class NewtonCholeskySolver(_Solver):
             if n_iter == 0 and objective.optimality(w, grad) <= self.tol and self.tol > 0:
                 break  # already optimal (a warm start at the solution)
             step = self._newton_step(objective, w, grad, free)
-            decrease = _predicted_decrease(smooth, float(grad @ step))
-            if decrease is None:
-                reason = "the Newton step is not a descent direction"
-                break
-            found = _line_search(objective, w, smooth, grad, step, decrease)
+            found, decrease, reason = _newton_update(
+                objective, w, smooth, grad, step, float(grad @ step), "Newton step"
+            )
             if found is None:
-                reason = "the line search found no decrease along the Newton step"
                 break
             w, smooth, _, grad = found
             n_iter += 1
@@ -270,13 +283,10 @@ class NewtonCDSolver(_Solver):
             decrease = float(grad @ step)
             if penalty.l1:
                 decrease += penalty.l1 * float(np.abs(coef + D).sum() - np.abs(coef).sum())
-            decrease = _predicted_decrease(value, decrease)
-            if decrease is None:
-                reason = "the coordinate descent step is not a descent direction"
-                break
-            found = _line_search(objective, w, value, grad, step, decrease)
+            found, _, reason = _newton_update(
+                objective, w, value, grad, step, decrease, "coordinate descent step"
+            )
             if found is None:
-                reason = "the line search found no decrease along the Newton step"
                 break
             w, smooth, value, grad = found
             n_iter += 1
