@@ -434,10 +434,75 @@ def _evaluate(term, method, w):
     return term.obj.loss_gradient(w)
 
 
+class _ChunkEvaluator:
+    """A dask actor on one worker holding that worker's chunk data terms: an evaluation
+    is one call from the client to the worker and one reply (no scheduler in between),
+    the results per chunk, in the order given. The chunks run on as many threads as the
+    worker has (the kernel releases the GIL), each kernel call with the fit's threads."""
+
+    def __init__(self, *terms):
+        from distributed import get_worker
+
+        self.terms = terms
+        self.n_threads = max(1, min(len(terms), int(get_worker().state.nthreads)))
+        self.pool = None
+
+    def evaluate(self, method, w):
+        if self.n_threads == 1:
+            return [_evaluate(t, method, w) for t in self.terms]
+        if self.pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(self.n_threads)
+        return list(self.pool.map(lambda t: _evaluate(t, method, w), self.terms))
+
+
+class _Evaluators:
+    """One :class:`_ChunkEvaluator` per worker that holds chunks of a data term.
+
+    The actors are created on the workers that hold the chunks (who_has), so no chunk
+    moves. They are a shortcut, not the source of truth: the data term keeps its chunk
+    futures, and if an actor fails (its worker died, the cluster restarted) the data term
+    goes back to tasks, which dask recomputes from their source."""
+
+    def __init__(self, client, terms):
+        holders = client.who_has(terms)
+        groups = {}
+        for i, t in enumerate(terms):
+            where = holders.get(t.key) or ("",)
+            groups.setdefault(sorted(where)[0], []).append(i)
+        self.client = client
+        self.order = [i for idx in groups.values() for i in idx]
+        self.futures = [
+            client.submit(_ChunkEvaluator, *[terms[i] for i in idx], actor=True,
+                          workers=[addr] if addr else None, allow_other_workers=True,
+                          pure=False)  # fmt: skip
+            for addr, idx in groups.items()
+        ]
+        self.sizes = [len(idx) for idx in groups.values()]
+        self.actors = client.gather(self.futures)
+
+    def evaluate(self, method, w):
+        calls = [a.evaluate(method, w) for a in self.actors]  # all sent, then awaited
+        flat = [r for c in calls for r in c.result()]
+        out = [None] * len(flat)
+        for i, r in zip(self.order, flat):
+            out[i] = r
+        return out
+
+    def close(self):
+        self.client.cancel(self.futures)
+        self.futures, self.actors = [], []
+
+
 # -------------------------------------------------------------- data term
 class DaskDataTerm:
     """The data term of the chunks of a dask collection (the protocol of
-    :mod:`skfuzzy_ce._objective`): unscaled sums over every row, added in chunk order."""
+    :mod:`skfuzzy_ce._objective`): unscaled sums over every row, added in chunk order.
+
+    On a distributed cluster an evaluation is one call to an actor per worker
+    (:class:`_Evaluators`); on the local scheduler, or after an actor failed, the chunk
+    steps run as tasks."""
 
     split = FusedLinearObjective.split
 
@@ -455,15 +520,36 @@ class DaskDataTerm:
         self.kind = kind
         self.n_samples = n_samples
         self.n_evaluations = 0
+        self.evaluators = None
+        if runner.distributed and terms:
+            try:
+                self.evaluators = _Evaluators(runner.client, terms)
+            except Exception:  # a worker lost meanwhile: tasks it is
+                self.evaluators = None
 
     def _run(self, method, w):
         self.n_evaluations += 1
         w = np.ascontiguousarray(w, dtype=np.float64)
+        if self.evaluators is not None:
+            try:
+                return self.evaluators.evaluate(method, w)
+            except (ValueError, TypeError):
+                raise
+            except Exception:  # the actor's worker was lost: from now on, tasks
+                self._drop_evaluators()
         handles = self.runner.map(_evaluate, self.terms, method=method, w=w)
         try:
             return self.runner.results(handles)
         finally:
             self.runner.release(handles)
+
+    def _drop_evaluators(self):
+        if self.evaluators is not None:
+            try:
+                self.evaluators.close()
+            except Exception:
+                pass
+            self.evaluators = None
 
     def loss_gradient(self, w):
         parts = self._run("loss_gradient", w)
@@ -488,6 +574,7 @@ class DaskDataTerm:
         raise NotImplementedError(_NEWTON_CD_MESSAGE)
 
     def close(self):
+        self._drop_evaluators()
         self.runner.cancel(self.terms)
         self.terms = []
 

@@ -221,7 +221,7 @@ def test_worker_killed_mid_fit_recomputes_or_fails_clearly(client, monkeypatch):
     original = skdask.DaskDataTerm.loss_gradient
 
     def killing(self, w):
-        calls.append(1)
+        calls.append(self.evaluators is not None)
         if len(calls) == 3:  # mid-fit: kill one worker process; its nanny starts another
             os.kill(next(iter(pids.values())), signal.SIGKILL)
         return original(self, w)
@@ -230,6 +230,8 @@ def test_worker_killed_mid_fit_recomputes_or_fails_clearly(client, monkeypatch):
     args = (_chunked(X, 500), _chunked(y, 500), _chunked(sw, 500))
     dist = SoftLabelLogisticRegression().fit(*args)
     assert len(calls) > 3
+    # The evaluations went through the workers' actors until one died, then through tasks.
+    assert calls[:3] == [True] * 3 and not calls[-1]
     _assert_same_model(dist, ref)  # the lost chunks were recomputed from their source
     client.wait_for_workers(2, timeout=60)
 
@@ -249,6 +251,35 @@ def test_worker_killed_mid_fit_recomputes_or_fails_clearly(client, monkeypatch):
     else:
         _assert_same_model(dist, ref)
     client.wait_for_workers(2, timeout=60)
+    assert _scheduler_tasks(client) == 0
+
+
+def test_evaluations_run_in_actors_where_the_chunks_are(client):
+    X, y, sw = _problem("soft", n=2000)
+    est = SoftLabelLogisticRegression()
+    args = (_chunked(X, 250), _chunked(y, 250), _chunked(sw, 250))
+    with skdask._Fit(est, *args) as fit:
+        spec, _, class_weight, _, _ = skdask._prepare_classifier(est, fit, args[1])
+        data, _ = fit.data_term(spec, class_weight)
+        try:
+            ev = data.evaluators
+            holders = client.who_has(data.terms)
+            where = client.who_has(ev.futures)
+            assert len(ev.actors) == len({h[0] for h in holders.values()}) == 2
+            start = 0
+            for f, n in zip(ev.futures, ev.sizes):  # each actor where its chunks are
+                mine = ev.order[start : start + n]
+                start += n
+                assert all(where[f.key][0] in holders[data.terms[i].key] for i in mine)
+            w = np.linspace(-1, 1, data.n_params)
+            by_actor = data.loss_gradient(w)
+            ev, data.evaluators = data.evaluators, None
+            by_task = data.loss_gradient(w)
+            data.evaluators = ev
+            assert by_actor[0] == by_task[0]
+            np.testing.assert_array_equal(by_actor[1], by_task[1])
+        finally:
+            data.close()
     assert _scheduler_tasks(client) == 0
 
 
