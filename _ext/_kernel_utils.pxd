@@ -45,17 +45,44 @@ cdef inline void csr_logits(
 ) noexcept nogil:
     """z (m, n_out), row-major: b + x_i W^T for the CSR rows [i0, i0 + m), from each row's
     non-zeros against the rows of W^T (coef_t (d, n_out), row-major: contiguous), in X's
-    precision, the non-zeros in storage order."""
-    cdef Py_ssize_t ii, i, p, j, k
+    precision, the non-zeros in storage order.
+
+    The outputs go in tiles of 8 whose sums stay in registers over the row's non-zeros (one
+    vector FMA per non-zero and tile); a K-wide sum kept in z itself was stored and loaded
+    again at every non-zero, a chain of store-to-load forwards that was a quarter of the
+    CSR evaluation (perf, d = 1e4, K = 10). With n_out >= 8 the last tile overlaps the one
+    before (n_out = 10: outputs 0-7, then 2-9), so no padding is needed; an output computed
+    twice gets the same sum both times (same terms, same order: b, then the non-zeros).
+    Fewer than 8 outputs: one output-wide loop.
+    """
+    cdef Py_ssize_t ii, i, p, k0, t, k
     cdef floating vf
     cdef floating *zr
+    cdef const floating *wr
+    cdef floating a[8]
     for ii in range(m):
         i = i0 + ii
         zr = &z[ii * n_out]
-        for k in range(n_out):
-            zr[k] = <floating> intercept[k]
-        for p in range(indptr[i], indptr[i + 1]):
-            vf = data[p]
-            j = indices[p]
+        if n_out < 8:
             for k in range(n_out):
-                zr[k] += vf * coef_t[j * n_out + k]
+                zr[k] = <floating> intercept[k]
+            for p in range(indptr[i], indptr[i + 1]):
+                vf = data[p]
+                wr = &coef_t[indices[p] * n_out]
+                for k in range(n_out):
+                    zr[k] += vf * wr[k]
+            continue
+        k0 = 0
+        while k0 < n_out:
+            if k0 + 8 > n_out:
+                k0 = n_out - 8
+            for t in range(8):
+                a[t] = <floating> intercept[k0 + t]
+            for p in range(indptr[i], indptr[i + 1]):
+                vf = data[p]
+                wr = &coef_t[indices[p] * n_out + k0]
+                for t in range(8):
+                    a[t] += vf * wr[t]
+            for t in range(8):
+                zr[k0 + t] = a[t]
+            k0 += 8

@@ -434,3 +434,22 @@ def test_bce_and_cb_estimators_use_fused_objective_and_threads_are_invisible():
     fits = [ContinuousBernoulliRegression(n_threads=t).fit(X, y, sw) for t in (1, 2)]
     assert_array_equal(fits[0].coef_, fits[1].coef_)
     assert fits[0].intercept_ == fits[1].intercept_
+
+
+@pytest.mark.parametrize("kind, K", [("softmax", 7), ("softmax", 8), ("softmax", 10),
+                                     ("sigmoids", 17)])  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_csr_wide_outputs_equal_dense(kind, K, dtype):
+    # CSR logits in tiles of 8 outputs (the last overlapping the one before for K = 10, 17;
+    # one output-wide loop for K = 7): the numpy reference, and the dense kernel on the
+    # same rows, to rounding.
+    X, Y, sw, cw = make_problem(300, 23, K, dtype=dtype, sparse=True, kind=kind)
+    ref, fused = objectives(X, Y, sw, cw, block_rows=32, kind=kind)
+    _, dense = objectives(X.toarray(), Y, sw, cw, block_rows=32, kind=kind)
+    w = random_w(ref)
+    rtol = 1e-10 if dtype == np.float64 else 2e-4
+    for other in (ref, dense):
+        loss_o, grad_o = other(w)
+        loss, grad = fused(w)
+        assert_allclose(loss, loss_o, rtol=rtol)
+        assert_allclose(grad, grad_o, rtol=rtol, atol=rtol * np.abs(grad_o).max())

@@ -241,7 +241,10 @@ def test_bitwise_same_for_every_thread_count(sparse, kind, K):
             assert_array_equal(Cc, results[0][2])
 
 
-@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize(
+    "kind, K", CASES + [("softmax", 10), ("sigmoids", 9)],  # wide: CSR logits in tiles of 8
+    ids=CASE_IDS + ["softmax-10", "sigmoids-9"],
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_dense_and_csr_agree(kind, K, dtype, index_dtype):
