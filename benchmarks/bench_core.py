@@ -13,6 +13,7 @@ Run: ``python benchmarks/bench_core.py`` (``--n 20000`` for a quicker run).
 """
 
 import argparse
+import os
 import time
 import tracemalloc
 
@@ -41,6 +42,14 @@ def objective_value(X, Y, coef, intercept, C):
     log_p = Z - m - np.log(np.exp(Z - m).sum(axis=1, keepdims=True))
     n = X.shape[0]
     return -(Y * log_p).sum() / n + (coef**2).sum() / (2 * C * n)
+
+
+def openblas_settings():
+    """The OpenBLAS variables that change the timings, as one line for a header: a forced
+    ``OPENBLAS_CORETYPE`` (e.g. Haswell on an AVX-512 machine) made the kernels' small
+    per-block products, and so every evaluation of ours, about twice as slow."""
+    names = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT")
+    return " ".join(f"{name}={os.environ.get(name, '(unset)')}" for name in names)
 
 
 def timed(fn):

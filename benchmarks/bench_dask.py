@@ -126,7 +126,10 @@ def main():
 
     from distributed import Client, LocalCluster
 
-    print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs", flush=True)
+    from bench_core import openblas_settings
+
+    print(f"load average {os.getloadavg()}, {os.cpu_count()} CPUs; {openblas_settings()}",
+          flush=True)  # fmt: skip
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
         host="127.0.0.1", memory_limit=0,

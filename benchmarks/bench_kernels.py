@@ -279,8 +279,7 @@ def main():
     all_threads = effective_n_threads(None)
     print("load average (1, 5, 15 min):", " ".join(f"{v:.2f}" for v in os.getloadavg()))
     show_config()
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_THREAD_TIMEOUT"):
-        print(f"{var}={os.environ.get(var, '(unset)')}")
+    print(bench_core.openblas_settings())
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
             print(

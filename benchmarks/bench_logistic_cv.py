@@ -33,7 +33,7 @@ import os
 import warnings
 
 import numpy as np
-from bench_core import timed
+from bench_core import openblas_settings, timed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import GridSearchCV
@@ -73,7 +73,7 @@ def main():
     cv = SoftStratifiedKFold(args.folds)
     folds = list(cv.split(X, Y))
     print(f"n={n} d={args.d} K={args.K} {args.n_Cs} Cs {args.folds} folds tol={tol:g}; "
-          f"load average {os.getloadavg()[0]:.2f} at the start")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.2f} at the start; {openblas_settings()}")  # fmt: skip
     SoftLabelLogisticRegression().fit(X[:500], Y[:500])  # load the extension once
 
     warnings.simplefilter("ignore", ConvergenceWarning)  # scikit-learn's at max_iter=100
