@@ -34,6 +34,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array, validate
 
 from ._base import compute_soft_class_weight, same_index_dtype
 from ._fused_objective import FusedLinearObjective, block_rows_for_cache
+from ._objective import RemembersLastEvaluation
 from ._solvers import fit_linear, resolve_solver
 from ._targets import check_soft_targets, weight_exponent
 
@@ -496,7 +497,7 @@ class _Evaluators:
 
 
 # -------------------------------------------------------------- data term
-class DaskDataTerm:
+class DaskDataTerm(RemembersLastEvaluation):
     """The data term of the chunks of a dask collection (the protocol of
     :mod:`skfuzzy_ce._objective`): unscaled sums over every row, added in chunk order.
 
@@ -551,7 +552,7 @@ class DaskDataTerm:
                 pass
             self.evaluators = None
 
-    def loss_gradient(self, w):
+    def _loss_gradient(self, w):
         parts = self._run("loss_gradient", w)
         loss = 0.0
         grad = np.zeros(self.n_params, dtype=np.float64)

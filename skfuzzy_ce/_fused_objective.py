@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _cpu_dispatch
+from ._objective import RemembersLastEvaluation
 from ._threads import blas_single_thread, effective_n_threads
 
 __all__ = ["FusedLinearObjective", "block_rows_for_cache", "cache_size_bytes"]
@@ -127,7 +128,7 @@ def _n_chunks(n_units, acc_size, budget=_CHUNK_BUDGET, min_chunks=4):
     return int(max(c for c in _CHUNK_COUNTS if c <= cap))
 
 
-class FusedLinearObjective:
+class FusedLinearObjective(RemembersLastEvaluation):
     """The data term ``sum_i s_i loss_i(Z_i)`` of a linear model on rows held in memory.
 
     Parameters
@@ -414,8 +415,7 @@ class FusedLinearObjective:
             loss += float(value)
         return loss
 
-    def loss_gradient(self, w):
-        """Data term and its gradient at ``w`` (float64 array of shape (n_params,))."""
+    def _loss_gradient(self, w):
         self._set_coefficients(w)
         loss = self._run_kernel()
         grad = np.empty(self.n_params, dtype=np.float64)

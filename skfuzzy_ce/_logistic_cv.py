@@ -197,14 +197,13 @@ def _fit_path(cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scor
     verbose = cv_estimator.verbose
     w = None
     for step, j in enumerate(np.argsort(Cs, kind="stable")):
-        w, n_iter[j] = fit_linear(
+        ws[j], n_iter[j], w = fit_linear(
             data, sw_sum, C=Cs[j], l1_ratio=l1_ratio, solver=solver,
             max_iter=cv_estimator.max_iter, tol=cv_estimator.tol,
-            verbose=max(0, verbose - 1), w0=w,
+            verbose=max(0, verbose - 1), w0=w, return_solver_point=True,
         )  # fmt: skip
-        ws[j] = w
         model = _scoring_model(
-            cv_estimator, layout, w, Cs[j], l1_ratio, rows.classes, held_out.y,
+            cv_estimator, layout, ws[j], Cs[j], l1_ratio, rows.classes, held_out.y,
             rows.n_features, rows.dtype,
         )  # fmt: skip
         try:

@@ -24,7 +24,30 @@ import numpy as np
 
 from ._penalty import ElasticNetPenalty
 
-__all__ = ["PenalizedObjective", "make_objective"]
+__all__ = ["PenalizedObjective", "RemembersLastEvaluation", "make_objective"]
+
+
+class RemembersLastEvaluation:
+    """Mixin of the data terms: ``loss_gradient(w)`` at the ``w`` of the previous call
+    returns that call's result again (copies) instead of evaluating.
+
+    Along a regularization path each C is warm-started from the point where the solver
+    stopped at the previous C, which is (nearly always) the solver's last evaluation: the
+    penalty changes with C, the data term does not, so the first evaluation of every C
+    but the first is free. The same ``w``, bitwise, gives the same result as evaluating
+    again (the kernels are deterministic). Subclasses define ``_loss_gradient(w)``.
+    """
+
+    _last_evaluation = None
+
+    def loss_gradient(self, w):
+        """Data term and its gradient at ``w`` (float64 array of shape (n_params,))."""
+        last = self._last_evaluation
+        if last is not None and np.array_equal(last[0], w):
+            return last[1], last[2].copy()
+        loss, grad = self._loss_gradient(w)
+        self._last_evaluation = (np.array(w, dtype=np.float64), loss, grad.copy())
+        return loss, grad
 
 
 def make_objective(data, sw_sum, *, C, l1_ratio):

@@ -315,7 +315,10 @@ def resolve_solver(solver, l1_ratio):
 def solve(objective, w0, *, solver, max_iter, tol, verbose=0):
     """Minimize ``objective`` from ``w0`` with the named solver; check convergence.
 
-    Returns ``(w, n_iter)``, ``w`` in canonical form (:meth:`PenalizedObjective.center`).
+    Returns ``(w, n_iter, w_solver)``: ``w`` in canonical form
+    (:meth:`PenalizedObjective.center`), ``w_solver`` the point where the solver stopped
+    (its last evaluation, nearly always: the warm start of a path's next C, whose data
+    term the data term remembers).
     Emits a ``ConvergenceWarning`` (scikit-learn's wording, and what to do) whenever the
     optimality measure at the result is above ``tol`` or not finite, whatever made the
     solver stop.
@@ -330,19 +333,24 @@ def solve(objective, w0, *, solver, max_iter, tol, verbose=0):
         )
     if not result.optimality <= tol:
         warnings.warn(runner.failure_message(result), ConvergenceWarning, stacklevel=3)
-    return objective.center(result.w), result.n_iter
+    return objective.center(result.w), result.n_iter, result.w
 
 
-def fit_linear(data, sw_sum, *, C, l1_ratio, solver, max_iter, tol, verbose=0, w0=None):
+def fit_linear(data, sw_sum, *, C, l1_ratio, solver, max_iter, tol, verbose=0, w0=None,
+               return_solver_point=False):
     """Fit a linear model's data term under the elastic net of ``C`` and ``l1_ratio``.
 
     The one fit path of every estimator (and of each point of a regularization path):
     the penalty and the objective are made here, the solver resolved (``"auto"``, or a
     clear error for a solver that cannot take the penalty) and run from ``w0`` (zeros
-    when None). Returns ``(w, n_iter)``.
+    when None). Returns ``(w, n_iter)``, and ``w_solver`` (see :func:`solve`) third with
+    ``return_solver_point=True``.
     """
     name = resolve_solver(solver, l1_ratio)
     objective = make_objective(data, sw_sum, C=C, l1_ratio=l1_ratio)
     if w0 is None:
         w0 = np.zeros(data.n_params, dtype=np.float64)
-    return solve(objective, w0, solver=name, max_iter=max_iter, tol=tol, verbose=verbose)
+    w, n_iter, w_solver = solve(
+        objective, w0, solver=name, max_iter=max_iter, tol=tol, verbose=verbose
+    )
+    return (w, n_iter, w_solver) if return_solver_point else (w, n_iter)

@@ -453,3 +453,18 @@ def test_csr_wide_outputs_equal_dense(kind, K, dtype):
         loss, grad = fused(w)
         assert_allclose(loss, loss_o, rtol=rtol)
         assert_allclose(grad, grad_o, rtol=rtol, atol=rtol * np.abs(grad_o).max())
+
+
+def test_the_last_evaluation_is_remembered_bitwise_and_copied():
+    X, Y, sw, cw = make_problem(300, 7, 4)
+    ref, fused = objectives(X, Y, sw, cw)
+    data = fused.data
+    w = random_w(ref)
+    loss, grad = data.loss_gradient(w)
+    grad[:] = np.nan  # the caller's array: the remembered one is a copy
+    again_loss, again = data.loss_gradient(w.copy())
+    assert again_loss == loss and np.isfinite(again).all()
+    assert_array_equal(again, data._loss_gradient(w)[1])
+    other = w.copy()
+    other[0] = np.nextafter(other[0], np.inf)  # one ulp away: evaluated anew
+    assert_array_equal(data.loss_gradient(other)[1], data._loss_gradient(other)[1])

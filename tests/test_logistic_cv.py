@@ -217,6 +217,35 @@ def test_warm_starts_pay():
         assert warm.sum() < sum(cold), (solver, warm, cold)
 
 
+def test_each_warm_start_reuses_the_data_term_of_the_previous_solution(monkeypatch):
+    # lbfgs's path: every C after the first starts where the previous one stopped, the
+    # data term's last evaluation: remembered, not computed again.
+    from skfuzzy_ce._fused_objective import FusedLinearObjective
+
+    X, Y = _soft_problem(n=400, d=8, seed=6)
+    Cs = np.logspace(-3, 3, 8)
+    asked, computed = [], []
+    remembered, compute = FusedLinearObjective.loss_gradient, FusedLinearObjective._loss_gradient
+
+    def asking(self, w):
+        asked.append(1)
+        return remembered(self, w)
+
+    def computing(self, w):
+        computed.append(1)
+        return compute(self, w)
+
+    monkeypatch.setattr(FusedLinearObjective, "loss_gradient", asking)
+    monkeypatch.setattr(FusedLinearObjective, "_loss_gradient", computing)
+    clf = SoftLabelLogisticRegressionCV(Cs=Cs, cv=3, tol=1e-6).fit(X, Y)
+    # 3 folds x 7 warm starts (nearly all free), the refit on all rows cold.
+    assert len(asked) - len(computed) >= 3 * (len(Cs) - 1) - 3, (len(asked), len(computed))
+    monkeypatch.undo()
+    again = SoftLabelLogisticRegressionCV(Cs=Cs, cv=3, tol=1e-6).fit(X, Y)
+    assert_array_equal(again.scores_, clf.scores_)
+    assert_array_equal(again.coef_, clf.coef_)
+
+
 def test_unsorted_cs_are_fitted_strongest_penalty_first():
     X, Y = _soft_problem(seed=7)
     Cs = [1.0, 0.01, 100.0, 0.1]
