@@ -448,6 +448,10 @@ class _ChunkEvaluator:
         self.n_threads = max(1, min(len(terms), int(get_worker().state.nthreads)))
         self.pool = None
 
+    def threads(self):
+        """``(threads the chunks run on, whether that pool has started)``."""
+        return self.n_threads, self.pool is not None
+
     def evaluate(self, method, w):
         if self.n_threads == 1:
             return [_evaluate(t, method, w) for t in self.terms]

@@ -283,6 +283,36 @@ def test_evaluations_run_in_actors_where_the_chunks_are(client):
     assert _scheduler_tasks(client) == 0
 
 
+def test_actor_runs_its_chunks_on_the_workers_threads(client):
+    # One worker with 2 threads holds all 6 chunks: its actor evaluates them on 2 threads
+    # (each kernel call with one), and the model is the in-memory one.
+    X, y, sw = _problem("soft", n=1500)
+    ref = SoftLabelLogisticRegression().fit(X, y, sample_weight=sw)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster, distributed.Client(cluster, set_as_default=False) as other:
+        with other.as_current():
+            args = (_chunked(X, 250), _chunked(y, 250), _chunked(sw, 250))
+            est = SoftLabelLogisticRegression()
+            with skdask._Fit(est, *args) as fit:
+                spec, _, class_weight, _, _ = skdask._prepare_classifier(est, fit, args[1])
+                data, _ = fit.data_term(spec, class_weight)
+                try:
+                    assert len(data.evaluators.actors) == 1
+                    w = np.linspace(-1, 1, data.n_params)
+                    by_actor = data._loss_gradient(w)
+                    assert data.evaluators.actors[0].threads().result() == (2, True)
+                    ev, data.evaluators = data.evaluators, None
+                    by_task = data._loss_gradient(w)
+                    data.evaluators = ev
+                    assert by_actor[0] == by_task[0]
+                    np.testing.assert_array_equal(by_actor[1], by_task[1])
+                finally:
+                    data.close()
+            dist = SoftLabelLogisticRegression().fit(*args)
+    _assert_same_model(dist, ref)
+
+
 def test_grid_search_on_joblib_dask_backend_equals_local(client):
     import joblib
     from sklearn.model_selection import GridSearchCV
