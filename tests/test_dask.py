@@ -1,6 +1,7 @@
 """Fits and predictions on dask collections, on a real LocalCluster (2 worker processes)
 and on the default local scheduler: the model equals the in-memory fit."""
 
+import contextlib
 import os
 import re
 import signal
@@ -254,32 +255,43 @@ def test_worker_killed_mid_fit_recomputes_or_fails_clearly(client, monkeypatch):
     assert _scheduler_tasks(client) == 0
 
 
-def test_evaluations_run_in_actors_where_the_chunks_are(client):
-    X, y, sw = _problem("soft", n=2000)
+@contextlib.contextmanager
+def _fit_data_term(args):
+    """The DaskDataTerm of a plain soft-label fit of ``args`` (X, y, sample_weight)."""
     est = SoftLabelLogisticRegression()
-    args = (_chunked(X, 250), _chunked(y, 250), _chunked(sw, 250))
     with skdask._Fit(est, *args) as fit:
         spec, _, class_weight, _, _ = skdask._prepare_classifier(est, fit, args[1])
         data, _ = fit.data_term(spec, class_weight)
         try:
-            ev = data.evaluators
-            holders = client.who_has(data.terms)
-            where = client.who_has(ev.futures)
-            assert len(ev.actors) == len({h[0] for h in holders.values()}) == 2
-            start = 0
-            for f, n in zip(ev.futures, ev.sizes):  # each actor where its chunks are
-                mine = ev.order[start : start + n]
-                start += n
-                assert all(where[f.key][0] in holders[data.terms[i].key] for i in mine)
-            w = np.linspace(-1, 1, data.n_params)
-            by_actor = data._loss_gradient(w)  # not the remembered last evaluation
-            ev, data.evaluators = data.evaluators, None
-            by_task = data._loss_gradient(w)
-            data.evaluators = ev
-            assert by_actor[0] == by_task[0]
-            np.testing.assert_array_equal(by_actor[1], by_task[1])
+            yield data
         finally:
             data.close()
+
+
+def _assert_actors_equal_tasks(data):
+    """Loss and gradient through the actors bitwise equal to one task per chunk."""
+    w = np.linspace(-1, 1, data.n_params)
+    by_actor = data._loss_gradient(w)  # not the remembered last evaluation
+    ev, data.evaluators = data.evaluators, None
+    by_task = data._loss_gradient(w)
+    data.evaluators = ev
+    assert by_actor[0] == by_task[0]
+    np.testing.assert_array_equal(by_actor[1], by_task[1])
+
+
+def test_evaluations_run_in_actors_where_the_chunks_are(client):
+    X, y, sw = _problem("soft", n=2000)
+    with _fit_data_term((_chunked(X, 250), _chunked(y, 250), _chunked(sw, 250))) as data:
+        ev = data.evaluators
+        holders = client.who_has(data.terms)
+        where = client.who_has(ev.futures)
+        assert len(ev.actors) == len({h[0] for h in holders.values()}) == 2
+        start = 0
+        for f, n in zip(ev.futures, ev.sizes):  # each actor where its chunks are
+            mine = ev.order[start : start + n]
+            start += n
+            assert all(where[f.key][0] in holders[data.terms[i].key] for i in mine)
+        _assert_actors_equal_tasks(data)
     assert _scheduler_tasks(client) == 0
 
 
@@ -288,27 +300,15 @@ def test_actor_runs_its_chunks_on_the_workers_threads(client):
     # (each kernel call with one), and the model is the in-memory one.
     X, y, sw = _problem("soft", n=1500)
     ref = SoftLabelLogisticRegression().fit(X, y, sample_weight=sw)
+    args = (_chunked(X, 250), _chunked(y, 250), _chunked(sw, 250))
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster, set_as_default=False) as other:
         with other.as_current():
-            args = (_chunked(X, 250), _chunked(y, 250), _chunked(sw, 250))
-            est = SoftLabelLogisticRegression()
-            with skdask._Fit(est, *args) as fit:
-                spec, _, class_weight, _, _ = skdask._prepare_classifier(est, fit, args[1])
-                data, _ = fit.data_term(spec, class_weight)
-                try:
-                    assert len(data.evaluators.actors) == 1
-                    w = np.linspace(-1, 1, data.n_params)
-                    by_actor = data._loss_gradient(w)
-                    assert data.evaluators.actors[0].threads().result() == (2, True)
-                    ev, data.evaluators = data.evaluators, None
-                    by_task = data._loss_gradient(w)
-                    data.evaluators = ev
-                    assert by_actor[0] == by_task[0]
-                    np.testing.assert_array_equal(by_actor[1], by_task[1])
-                finally:
-                    data.close()
+            with _fit_data_term(args) as data:
+                assert len(data.evaluators.actors) == 1
+                _assert_actors_equal_tasks(data)
+                assert data.evaluators.actors[0].threads().result() == (2, True)
             dist = SoftLabelLogisticRegression().fit(*args)
     _assert_same_model(dist, ref)
 
