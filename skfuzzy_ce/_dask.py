@@ -530,7 +530,7 @@ class DaskDataTerm(RemembersLastEvaluation):
             try:
                 self.evaluators = _Evaluators(runner.client, terms)
             except Exception:  # a worker lost meanwhile: tasks it is
-                self.evaluators = None
+                pass
 
     def _run(self, method, w):
         self.n_evaluations += 1

@@ -38,15 +38,22 @@ class RemembersLastEvaluation:
     again (the kernels are deterministic). Subclasses define ``_loss_gradient(w)``.
     """
 
-    _last_evaluation = None
+    _last_w = None  # (w, gradient) buffers of the last evaluation, reused; its loss
+    _last_grad = None
+    _last_loss = None
 
     def loss_gradient(self, w):
         """Data term and its gradient at ``w`` (float64 array of shape (n_params,))."""
-        last = self._last_evaluation
-        if last is not None and np.array_equal(last[0], w):
-            return last[1], last[2].copy()
+        if self._last_loss is not None and np.array_equal(self._last_w, w):
+            return self._last_loss, self._last_grad.copy()
+        self._last_loss = None  # until both buffers hold this evaluation
         loss, grad = self._loss_gradient(w)
-        self._last_evaluation = (np.array(w, dtype=np.float64), loss, grad.copy())
+        if self._last_w is None:
+            self._last_w = np.empty(self.n_params, dtype=np.float64)
+            self._last_grad = np.empty(self.n_params, dtype=np.float64)
+        self._last_w[...] = w
+        self._last_grad[...] = grad
+        self._last_loss = loss
         return loss, grad
 
 
