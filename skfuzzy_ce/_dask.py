@@ -1021,6 +1021,9 @@ class _DaskHeldOut:
     def __init__(self, rows, where, back, y, sample_weight):
         self.rows, self.where, self.back = rows, where, back
         self.y, self.sample_weight = y, sample_weight
+        from ._logistic_cv import _DefaultScore
+
+        self.default_score = _DefaultScore(y, sample_weight)
 
     def score(self, scorer, model):
         from ._logistic_cv import _RemoteScores
@@ -1029,6 +1032,10 @@ class _DaskHeldOut:
         handles = runner.map(_decision, *zip(*self.where), model=model)
         values = np.concatenate(runner.results(handles))[self.back]
         runner.release(handles)
+        if self.default_score.applies(scorer, model):
+            score = self.default_score(model, values)
+            if score is not None:
+                return score
         # The held-out rows' shape, no values: the rows stay on the workers.
         X = np.broadcast_to(np.zeros((), dtype=self.rows.dtype),
                             (len(self.back), self.rows.n_features))  # fmt: skip

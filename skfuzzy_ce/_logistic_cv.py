@@ -38,6 +38,7 @@ from ._soft_logistic import SoftLabelLogisticRegression, _is_label_vector
 from ._solvers import fit_linear, resolve_solver
 from ._threads import blas_single_thread
 from .metrics import binary_cross_entropy, neg_soft_log_loss_scorer
+from .metrics._soft import SoftLogLossOfPredictions
 from .model_selection import SoftStratifiedKFold
 
 __all__ = ["SoftLabelLogisticRegressionCV"]
@@ -110,13 +111,42 @@ def _scoring_model(cv_estimator, layout, w, C, l1_ratio, classes, y_test, n_feat
     return model
 
 
+class _DefaultScore:
+    """The default score of a fold's held-out rows at every point of its path, without what
+    the public scorer redoes at each call: the held-out soft labels and weights are checked
+    once (the first call), and ``X`` (validated with the fit's data) is not validated again.
+    Equal, bitwise, to ``neg_soft_log_loss_scorer``; any other scorer, multi-label targets and
+    non-finite predictions (for which the scorer says what is wrong) go to ``scorer``."""
+
+    def __init__(self, y, sample_weight):
+        self.y, self.sample_weight = y, sample_weight
+        self._metric = None
+
+    def applies(self, scorer, model):
+        return scorer is neg_soft_log_loss_scorer and not model._multilabel
+
+    def __call__(self, model, scores):
+        P = model._proba(scores)
+        if self._metric is None:
+            self._metric = SoftLogLossOfPredictions(
+                self.y, model.classes_, P.shape[1], self.sample_weight
+            )
+        score = -self._metric(P)
+        return score if np.isfinite(score) else None
+
+
 class _HeldOut:
     """The held-out rows of a fold, as the scorer gets them."""
 
     def __init__(self, X, y, sample_weight):
         self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.default_score = _DefaultScore(y, sample_weight)
 
     def score(self, scorer, model):
+        if self.default_score.applies(scorer, model):
+            score = self.default_score(model, model._decision(self.X))
+            if score is not None:
+                return score
         kwargs = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
         return scorer(model, self.X, self.y, **kwargs)
 

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skfuzzy_ce import SoftLabelLogisticRegression, SoftLabelLogisticRegressionCV
-from skfuzzy_ce.metrics import binary_cross_entropy, soft_log_loss
+from skfuzzy_ce.metrics import binary_cross_entropy, neg_soft_log_loss_scorer, soft_log_loss
 from skfuzzy_ce.model_selection import SoftStratifiedKFold
 
 TIGHT = dict(solver="newton-cholesky", tol=1e-10, max_iter=1000)
@@ -154,6 +154,66 @@ def test_soft_labels_equal_a_hand_written_loop(params):
     assert_allclose(clf.coef_, plain.coef_, rtol=1e-7, atol=1e-9)
     assert_allclose(clf.intercept_, plain.intercept_, rtol=1e-7, atol=1e-9)
     assert_allclose(clf.predict_proba(X), plain.predict_proba(X), atol=1e-10)
+
+
+def _via_the_public_scorer(estimator, X, y, sample_weight=None):
+    """neg_soft_log_loss_scorer behind another name: the CV estimator scores with it as
+    with any user's callable, through the scorer's own checks."""
+    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    return neg_soft_log_loss_scorer(estimator, X, y, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["soft", "hard", "binary soft", "binary hard", "weighted", "float32", "sparse", "pandas",
+     "missing class", "one-vs-rest sigmoids"],
+)  # fmt: skip
+def test_default_scores_are_the_public_scorers_bitwise(case):
+    """The default score of each point of a path (held-out labels checked once per fold) is
+    exactly what neg_soft_log_loss_scorer returns."""
+    X, Y = _soft_problem(n=150, K=2 if case.startswith("binary") else 3, seed=7)
+    y, params, fit = Y, {}, {}
+    if case.endswith("hard"):
+        y = Y.argmax(axis=1)
+    if case == "weighted":
+        fit["sample_weight"] = np.random.default_rng(2).uniform(0.2, 3.0, size=len(Y))
+    if case == "float32":
+        X = X.astype(np.float32)
+    if case == "sparse":
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    if case == "pandas":
+        pd = pytest.importorskip("pandas")
+        X, y = pd.DataFrame(X), pd.DataFrame(Y, columns=["a", "b", "c"])
+    if case == "missing class":  # class 2 only in the last rows: absent from some folds
+        y = np.where(Y.argmax(axis=1) == 2, 1, Y.argmax(axis=1))
+        y[-8:] = 2
+    if case == "one-vs-rest sigmoids":
+        params["loss"] = "binary_cross_entropy"
+        y = Y.argmax(axis=1)
+    Cs = [0.01, 1.0, 100.0]
+    cv = KFold(3) if case == "missing class" else SoftStratifiedKFold(3)
+    ours = SoftLabelLogisticRegressionCV(Cs=Cs, cv=cv, **params).fit(X, y, **fit)
+    public = SoftLabelLogisticRegressionCV(
+        Cs=Cs, cv=cv, scoring=_via_the_public_scorer, **params
+    ).fit(X, y, **fit)
+    assert_array_equal(ours.scores_, public.scores_)
+    assert_array_equal(ours.coef_, public.coef_)
+
+
+def test_default_scores_of_non_finite_predictions_go_to_the_scorer():
+    """Predictions whose held-out score is not finite (a model with NaN coefficients) are
+    scored by the public scorer, which says what is wrong."""
+    from skfuzzy_ce._logistic_cv import _HeldOut
+
+    X, Y = _soft_problem(n=60)
+    model = SoftLabelLogisticRegression().fit(X, Y)
+    held_out = _HeldOut(X, Y, None)
+    assert held_out.score(neg_soft_log_loss_scorer, model) == neg_soft_log_loss_scorer(
+        model, X, Y
+    )
+    model.coef_[0, 0] = np.nan
+    with pytest.raises(ValueError, match="y_pred .*NaN"):
+        held_out.score(neg_soft_log_loss_scorer, model)
 
 
 def test_elastic_net_paths_equal_a_hand_written_loop():

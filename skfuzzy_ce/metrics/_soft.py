@@ -131,19 +131,28 @@ def _clip(P):
     return np.clip(P, eps, 1 - eps).astype(np.float64, copy=False)
 
 
-def _aggregate(losses, sample_weight, normalize, base=None):
-    """Weighted mean (normalize=True) or weighted sum of per-sample losses, in ``base``."""
+def _aggregation_weights(sample_weight, losses, normalize):
+    """The checked weights of :func:`_aggregate` (scaled when ``normalize``), or None."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, losses, dtype=np.float64, ensure_non_negative=True
+    )
+    # A weighted mean is invariant to a common scale of the weights.
+    return scale_weights(sample_weight) if normalize else sample_weight
+
+
+def _aggregate(losses, sample_weight, normalize, base=None, *, checked=False):
+    """Weighted mean (normalize=True) or weighted sum of per-sample losses, in ``base``;
+    ``checked``: ``sample_weight`` is already :func:`_aggregation_weights`'s."""
+    if sample_weight is not None and not checked:
+        sample_weight = _aggregation_weights(sample_weight, losses, normalize)
     if sample_weight is None:
         total = losses.mean() if normalize else losses.sum()
+    elif normalize:
+        total = (sample_weight @ losses) / sample_weight.sum()
     else:
-        sample_weight = _check_sample_weight(
-            sample_weight, losses, dtype=np.float64, ensure_non_negative=True
-        )
-        if normalize:  # a weighted mean: invariant to a common scale of the weights
-            sample_weight = scale_weights(sample_weight)
-            total = (sample_weight @ losses) / sample_weight.sum()
-        else:
-            total = sample_weight @ losses
+        total = sample_weight @ losses
     if base is not None:
         total /= np.log(base)
     return float(total)
@@ -206,8 +215,37 @@ def soft_log_loss(y_true, y_pred, *, sample_weight=None, normalize=True, labels=
     0.36698...
     """
     Y, P = _pair(y_true, y_pred, labels)
-    losses = -xlogy(Y, _clip(P)).sum(axis=1)
-    return _aggregate(losses, sample_weight, normalize, base)
+    return _aggregate(_soft_log_losses(Y, P), sample_weight, normalize, base)
+
+
+def _soft_log_losses(Y, P):
+    """Per-sample cross-entropies of checked soft labels ``Y`` and predictions ``P``."""
+    return -xlogy(Y, _clip(P)).sum(axis=1)
+
+
+class SoftLogLossOfPredictions:
+    """:func:`soft_log_loss` of one ``y_true`` (and ``sample_weight``) against many
+    predictions, with ``y_true`` and the weights read and checked once.
+
+    For a regularization path scored on the same held-out rows at every point. Calling it
+    with predictions ``P`` of shape (n_samples, n_classes) returns
+    ``soft_log_loss(y_true, P, sample_weight=sample_weight, labels=labels)``, bitwise, for
+    predictions that the caller knows to be valid (``predict_proba`` of a fitted model):
+    they are not checked. With two classes the loss is taken of ``[1 - P[:, 1], P[:, 1]]``,
+    which is what :func:`soft_log_loss` makes of the positive class's column that
+    scikit-learn's scorers pass it.
+    """
+
+    def __init__(self, y_true, labels, n_classes, sample_weight=None):
+        n_samples = _num_samples(y_true)
+        self.Y = _read_y_true(y_true, labels, n_samples, n_classes)
+        self.sample_weight = _aggregation_weights(sample_weight, self.Y[:, 0], True)
+
+    def __call__(self, P):
+        if P.shape[1] == 2:
+            P = np.stack([1 - P[:, 1], P[:, 1]], axis=1)
+        losses = _soft_log_losses(self.Y, P)
+        return _aggregate(losses, self.sample_weight, True, checked=True)
 
 
 @validate_params(
