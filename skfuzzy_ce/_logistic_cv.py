@@ -209,10 +209,14 @@ def _path(cv_estimator, rows, train, test, Cs, l1_ratio, solver, scorer, label):
     each scored on the held-out rows. Returns ``(ws, n_iter, scores)`` in the order of
     ``Cs``."""
     data, sw_sum = rows.data_term(train)
+    # One BLAS limit for the whole path (each fit and each score would otherwise set it and
+    # give it back, about 1 ms each time): the fits' BLAS runs inside their OpenMP threads,
+    # and each score is one small product.
     try:
-        return _fit_path(
-            cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scorer, label
-        )
+        with blas_single_thread():
+            return _fit_path(
+                cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scorer, label
+            )
     finally:
         rows.release(data)
 
@@ -237,10 +241,7 @@ def _fit_path(cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scor
             rows.n_features, rows.dtype,
         )  # fmt: skip
         try:
-            # One small product per point: BLAS's threads would only add their wake-ups
-            # (and, on a busy machine, wait for a core), as inside a fit.
-            with blas_single_thread():
-                scores[j] = held_out.score(scorer, model)
+            scores[j] = held_out.score(scorer, model)
         except (ValueError, TypeError) as err:
             if not rows.is_soft():
                 raise
