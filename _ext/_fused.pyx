@@ -571,6 +571,60 @@ def reduce_chunks(const double[:, ::1] parts, double[::1] out, int n_threads=1):
         out[j] = s
 
 
+def clipped_log_loss_rows(
+    const floating[:, ::1] Zt, const double[:, ::1] Yt, double eps, double[::1] work,
+    double[::1] out,
+):
+    """Per-row cross-entropy of soft labels against the probabilities of raw predictions,
+    clipped as the soft log loss metric clips them: for each row i,
+
+      out[i] = -sum_k Yt[k, i] log(clip(p_ik, eps, 1 - eps))
+
+    with p_i = softmax(Zt[:, i]) for several outputs, and (1 - sigmoid(z_i), sigmoid(z_i))
+    for a single logit (Yt then has two rows). Class-major (Zt (n_out, n), Yt (n_classes, n))
+    so that every loop runs over the rows and vectorizes; the exps and logs are the kernels'
+    inline ones (about 2 ulp). float32 Zt: each probability is rounded to float before the
+    clip (eps of float), as float32 predictions are. work: 2 * n doubles (n_out > 1).
+    """
+    cdef Py_ssize_t n = Zt.shape[1], K = Zt.shape[0], i, k
+    cdef double z, e, p
+    cdef double *mx = &work[0]
+    cdef double *tot = &work[n] if K > 1 else NULL
+    with nogil:
+        if K == 1:
+            for i in range(n):
+                z = Zt[0, i]
+                e = exp_nonpos(-fabs(z))
+                p = (1.0 if z >= 0.0 else e) / (1.0 + e)  # sigmoid(z)
+                if floating is float:
+                    p = <float> p
+                    e = <float> (1.0 - <float> p)  # 1 - p in float, as predict_proba
+                else:
+                    e = 1.0 - p
+                e = min(max(e, eps), 1.0 - eps)
+                p = min(max(p, eps), 1.0 - eps)
+                out[i] = -(Yt[0, i] * log_pos(e) + Yt[1, i] * log_pos(p))
+        else:
+            for i in range(n):
+                mx[i] = Zt[0, i]
+                tot[i] = 0.0
+                out[i] = 0.0
+            for k in range(1, K):
+                for i in range(n):
+                    z = Zt[k, i]
+                    mx[i] = z if z > mx[i] else mx[i]
+            for k in range(K):
+                for i in range(n):
+                    tot[i] += exp_nonpos(Zt[k, i] - mx[i])
+            for k in range(K):
+                for i in range(n):
+                    p = exp_nonpos(Zt[k, i] - mx[i]) / tot[i]
+                    if floating is float:
+                        p = <float> p
+                    p = min(max(p, eps), 1.0 - eps)
+                    out[i] -= Yt[k, i] * log_pos(p)
+
+
 def _exp_nonpos(const double[::1] x, double[::1] out):
     """Test hook: the kernels' inline exp on an array (x <= 0)."""
     cdef Py_ssize_t i

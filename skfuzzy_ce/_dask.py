@@ -1021,19 +1021,24 @@ class _DaskHeldOut:
     def __init__(self, rows, where, back, y, sample_weight):
         self.rows, self.where, self.back = rows, where, back
         self.y, self.sample_weight = y, sample_weight
-        from ._logistic_cv import _DefaultScore
+        from ._logistic_cv import _DefaultScores
 
-        self.default_score = _DefaultScore(y, sample_weight)
+        self.default_scores = _DefaultScores(y, sample_weight)
 
-    def score(self, scorer, model):
+    def scores(self, cv_estimator, scorer, models):
+        """The score of each model (the points of a path)."""
+        return np.array([self._score(cv_estimator, scorer, model) for model in models])
+
+    def _score(self, cv_estimator, scorer, model):
         from ._logistic_cv import _RemoteScores
 
         runner = self.rows.runner
         handles = runner.map(_decision, *zip(*self.where), model=model)
         values = np.concatenate(runner.results(handles))[self.back]
         runner.release(handles)
-        if self.default_score.applies(scorer, model):
-            score = self.default_score(model, values)
+        if self.default_scores.applies(cv_estimator, model):
+            Zt = np.ascontiguousarray(values.reshape(len(values), -1).T)
+            score = self.default_scores(model, Zt)
             if score is not None:
                 return score
         # The held-out rows' shape, no values: the rows stay on the workers.

@@ -30,15 +30,17 @@ from sklearn.metrics._scorer import _Scorer
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from . import _cpu_dispatch
 from ._dask import is_dask_input
 from ._soft_logistic import SoftLabelLogisticRegression, _is_label_vector
 from ._solvers import fit_linear, resolve_solver
 from ._threads import blas_single_thread
 from .metrics import binary_cross_entropy, neg_soft_log_loss_scorer
-from .metrics._soft import SoftLogLossOfPredictions
+from .metrics._soft import _aggregate, _checked_targets
 from .model_selection import SoftStratifiedKFold
 
 __all__ = ["SoftLabelLogisticRegressionCV"]
@@ -111,28 +113,49 @@ def _scoring_model(cv_estimator, layout, w, C, l1_ratio, classes, y_test, n_feat
     return model
 
 
-class _DefaultScore:
-    """The default score of a fold's held-out rows at every point of its path, without what
-    the public scorer redoes at each call: the held-out soft labels and weights are checked
-    once (the first call), and ``X`` (validated with the fit's data) is not validated again.
-    Equal, bitwise, to ``neg_soft_log_loss_scorer``; any other scorer, multi-label targets and
-    non-finite predictions (for which the scorer says what is wrong) go to ``scorer``."""
+class _DefaultScores:
+    """The default scores (minus the held-out soft cross-entropy) of a fold's held-out rows
+    at the points of its path, from the raw predictions, without what the public scorer
+    redoes at each call: the held-out labels and weights are checked once (at the first
+    point), the predictions come from the validated rows, and the clipped cross-entropy of
+    their probabilities is computed in one pass (``_fused.clipped_log_loss_rows``). Equal
+    to ``neg_soft_log_loss_scorer`` to rounding (the kernels' exps and logs, about 2 ulp).
+
+    For a softmax or a single logit; multi-label targets, the normalized one-vs-rest
+    sigmoids, any other scorer, and non-finite predictions (for which the scorer says what
+    is wrong) go to the scorer."""
 
     def __init__(self, y, sample_weight):
         self.y, self.sample_weight = y, sample_weight
-        self._metric = None
+        self._targets = None
 
-    def applies(self, scorer, model):
-        return scorer is neg_soft_log_loss_scorer and not model._multilabel
+    @staticmethod
+    def applies(cv_estimator, model):
+        """Whether ``model``'s scorer is the default soft cross-entropy and its
+        probabilities a softmax or a single logit's. (Decided from ``scoring=None``, not from
+        the scorer object, which ``n_jobs`` pickles into copies.)"""
+        return (
+            cv_estimator.scoring is None
+            and not model._multilabel
+            and (model.loss == "cross_entropy" or model.coef_.shape[0] == 1)
+        )
 
-    def __call__(self, model, scores):
-        P = model._proba(scores)
-        if self._metric is None:
-            self._metric = SoftLogLossOfPredictions(
-                self.y, model.classes_, P.shape[1], self.sample_weight
+    def __call__(self, model, Zt):
+        """Score of ``model`` from its raw predictions ``Zt`` (n_outputs, n_held_out),
+        C-contiguous in the model's dtype, or None if they are not finite."""
+        if not np.isfinite(Zt).all():
+            return None
+        n = Zt.shape[1]
+        if self._targets is None:
+            Y, weights = _checked_targets(
+                self.y, model.classes_, max(2, Zt.shape[0]), self.sample_weight
             )
-        score = -self._metric(P)
-        return score if np.isfinite(score) else None
+            self._targets = np.ascontiguousarray(Y.T), weights, np.empty(2 * n)
+        Yt, weights, work = self._targets
+        losses = np.empty(n)
+        eps = float(np.finfo(Zt.dtype).eps)
+        _cpu_dispatch.active().fused.clipped_log_loss_rows(Zt, Yt, eps, work, losses)
+        return -_aggregate(losses, weights, True, checked=True)
 
 
 class _HeldOut:
@@ -140,15 +163,29 @@ class _HeldOut:
 
     def __init__(self, X, y, sample_weight):
         self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.default_score = _DefaultScore(y, sample_weight)
+        self.default_scores = _DefaultScores(y, sample_weight)
 
-    def score(self, scorer, model):
-        if self.default_score.applies(scorer, model):
-            score = self.default_score(model, model._decision(self.X))
-            if score is not None:
-                return score
+    def scores(self, cv_estimator, scorer, models):
+        """The score of each model (the points of a path)."""
+        out = np.full(len(models), np.nan)
+        fast = [j for j, m in enumerate(models) if _DefaultScores.applies(cv_estimator, m)]
+        if fast:  # the raw predictions of all these points in one product, class-major
+            W = np.concatenate([models[j].coef_ for j in fast])
+            b = np.concatenate([models[j].intercept_ for j in fast])
+            Zt = safe_sparse_dot(self.X, W.T, dense_output=True).T + b[:, None]
+            Zt = np.ascontiguousarray(Zt)
+            row = 0
+            for j in fast:
+                n_out = models[j].coef_.shape[0]
+                score = self.default_scores(models[j], Zt[row : row + n_out])
+                if score is not None:
+                    out[j] = score
+                row += n_out
         kwargs = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
-        return scorer(model, self.X, self.y, **kwargs)
+        for j, model in enumerate(models):
+            if j not in fast or np.isnan(out[j]):
+                out[j] = scorer(model, self.X, self.y, **kwargs)
+        return out
 
 
 class _InMemoryRows:
@@ -227,32 +264,35 @@ def _fit_path(cv_estimator, rows, data, sw_sum, test, Cs, l1_ratio, solver, scor
     n_Cs = len(Cs)
     ws = np.empty((n_Cs, data.n_params))
     n_iter = np.zeros(n_Cs, dtype=np.int32)
-    scores = np.empty(n_Cs)
-    verbose = cv_estimator.verbose
+    order = np.argsort(Cs, kind="stable")
     w = None
-    for step, j in enumerate(np.argsort(Cs, kind="stable")):
+    for j in order:
         ws[j], n_iter[j], w = fit_linear(
             data, sw_sum, C=Cs[j], l1_ratio=l1_ratio, solver=solver,
             max_iter=cv_estimator.max_iter, tol=cv_estimator.tol,
-            verbose=max(0, verbose - 1), w0=w, return_solver_point=True,
+            verbose=max(0, cv_estimator.verbose - 1), w0=w, return_solver_point=True,
         )  # fmt: skip
-        model = _scoring_model(
+    models = [
+        _scoring_model(
             cv_estimator, layout, ws[j], Cs[j], l1_ratio, rows.classes, held_out.y,
             rows.n_features, rows.dtype,
         )  # fmt: skip
-        try:
-            scores[j] = held_out.score(scorer, model)
-        except (ValueError, TypeError) as err:
-            if not rows.is_soft():
-                raise
-            raise ValueError(
-                f"scoring={cv_estimator.scoring!r} failed on soft-label targets ({err}). "
-                "scikit-learn's classification metrics (log_loss, accuracy, ...) read hard "
-                "labels only, and GridSearchCV would turn this error into NaN scores. Use "
-                "scoring=None (the held-out soft cross-entropy, neg_soft_log_loss_scorer) "
-                "or another scorer of skfuzzy_ce.metrics."
-            ) from err
-        if verbose > 0:
+        for j in range(n_Cs)
+    ]
+    try:
+        scores = held_out.scores(cv_estimator, scorer, models)
+    except (ValueError, TypeError) as err:
+        if not rows.is_soft():
+            raise
+        raise ValueError(
+            f"scoring={cv_estimator.scoring!r} failed on soft-label targets ({err}). "
+            "scikit-learn's classification metrics (log_loss, accuracy, ...) read hard "
+            "labels only, and GridSearchCV would turn this error into NaN scores. Use "
+            "scoring=None (the held-out soft cross-entropy, neg_soft_log_loss_scorer) "
+            "or another scorer of skfuzzy_ce.metrics."
+        ) from err
+    if cv_estimator.verbose > 0:
+        for step, j in enumerate(order):
             print(
                 f"[SoftLabelLogisticRegressionCV] {label}, C={Cs[j]:.4g} ({step + 1}/{n_Cs}): "
                 f"{n_iter[j]} iteration(s), score {scores[j]:.6g}",

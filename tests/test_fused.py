@@ -317,6 +317,36 @@ def test_inline_exp_within_three_ulp(values):
     assert np.all(np.abs(out[~normal] - expected[~normal]) < 2.3e-308)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_out", [1, 3, 10])
+def test_clipped_log_loss_rows_is_the_soft_log_loss_of_the_probabilities(n_out, dtype):
+    """The held-out score's per-row cross-entropy from raw predictions: predict_proba's
+    probabilities (a softmax; a single logit's [1 - p, p]) clipped to the dtype's eps, as
+    soft_log_loss computes it, also where the clip binds (logits of +-1e3)."""
+    rng = np.random.RandomState(1)
+    n = 400
+    Z = (rng.randn(n, n_out) * np.where(rng.rand(n, 1) < 0.2, 400.0, 2.0)).astype(dtype)
+    Z[:5] = [1e3], [-1e3], [40.0], [-40.0], [0.0]
+    K = max(2, n_out)
+    Y = rng.dirichlet(np.ones(K), size=n)
+    Y[::7] = np.eye(K)[rng.randint(K, size=len(Y[::7]))]  # some hard rows: zeros in Y
+    if n_out == 1:
+        p1 = expit(Z[:, 0])
+        P = np.column_stack([1 - p1, p1])
+    else:
+        P = softmax(Z, axis=1)
+    eps = np.finfo(dtype).eps
+    expected = -(Y * np.log(np.clip(P, eps, 1 - eps).astype(np.float64))).sum(axis=1)
+    out = np.full(n, np.nan)
+    kernels().fused.clipped_log_loss_rows(
+        np.ascontiguousarray(Z.T), np.ascontiguousarray(Y.T), float(eps), np.empty(2 * n), out
+    )
+    # float32: each probability is rounded to float once, numpy's float32 softmax a few
+    # times (a few float ulps of p, relative, in each log term).
+    rtol, atol = (1e-13, 1e-15) if dtype == np.float64 else (1e-5, 1e-6)
+    assert_allclose(out, expected, rtol=rtol, atol=atol)
+
+
 def test_inline_log_within_two_ulp():
     # The softmax's log of its row sums (in [1, K]), on every binade of the normal doubles,
     # densely near 1 (where log x is small: relative accuracy kept) and around sqrt(2) (the

@@ -168,9 +168,10 @@ def _via_the_public_scorer(estimator, X, y, sample_weight=None):
     ["soft", "hard", "binary soft", "binary hard", "weighted", "float32", "sparse", "pandas",
      "missing class", "one-vs-rest sigmoids"],
 )  # fmt: skip
-def test_default_scores_are_the_public_scorers_bitwise(case):
-    """The default score of each point of a path (held-out labels checked once per fold) is
-    exactly what neg_soft_log_loss_scorer returns."""
+def test_default_scores_are_the_public_scorers(case):
+    """The default score of each point of a path (held-out labels checked once per fold,
+    the clipped cross-entropy from the raw predictions in one pass) is what
+    neg_soft_log_loss_scorer returns, to rounding; the fits are the same."""
     X, Y = _soft_problem(n=150, K=2 if case.startswith("binary") else 3, seed=7)
     y, params, fit = Y, {}, {}
     if case.endswith("hard"):
@@ -196,8 +197,24 @@ def test_default_scores_are_the_public_scorers_bitwise(case):
     public = SoftLabelLogisticRegressionCV(
         Cs=Cs, cv=cv, scoring=_via_the_public_scorer, **params
     ).fit(X, y, **fit)
-    assert_array_equal(ours.scores_, public.scores_)
-    assert_array_equal(ours.coef_, public.coef_)
+    rtol = 1e-6 if case == "float32" else 1e-13
+    assert_allclose(ours.scores_, public.scores_, rtol=rtol, atol=0)
+    assert_array_equal(ours.coefs_paths_, public.coefs_paths_)
+    assert ours.C_ == public.C_
+
+
+def test_default_scores_do_not_go_through_predict_proba(monkeypatch):
+    """The default scores take the one-pass route (the equality above would hold through
+    the public scorer too)."""
+    X, Y = _soft_problem(n=90)
+
+    def predict_proba(self, X):
+        raise AssertionError("predict_proba called")
+
+    monkeypatch.setattr(SoftLabelLogisticRegression, "predict_proba", predict_proba)
+    SoftLabelLogisticRegressionCV(Cs=[0.1, 10.0], cv=3).fit(X, Y)
+    with pytest.raises(AssertionError, match="predict_proba called"):
+        SoftLabelLogisticRegressionCV(Cs=[0.1], cv=3, scoring=_via_the_public_scorer).fit(X, Y)
 
 
 def test_default_scores_of_non_finite_predictions_go_to_the_scorer():
@@ -208,12 +225,14 @@ def test_default_scores_of_non_finite_predictions_go_to_the_scorer():
     X, Y = _soft_problem(n=60)
     model = SoftLabelLogisticRegression().fit(X, Y)
     held_out = _HeldOut(X, Y, None)
-    assert held_out.score(neg_soft_log_loss_scorer, model) == neg_soft_log_loss_scorer(
-        model, X, Y
-    )
+    cv = SoftLabelLogisticRegressionCV()
+    assert_allclose(
+        held_out.scores(cv, neg_soft_log_loss_scorer, [model]),
+        [neg_soft_log_loss_scorer(model, X, Y)], rtol=1e-13,
+    )  # fmt: skip
     model.coef_[0, 0] = np.nan
     with pytest.raises(ValueError, match="y_pred .*NaN"):
-        held_out.score(neg_soft_log_loss_scorer, model)
+        held_out.scores(cv, neg_soft_log_loss_scorer, [model])
 
 
 def test_elastic_net_paths_equal_a_hand_written_loop():

@@ -215,37 +215,17 @@ def soft_log_loss(y_true, y_pred, *, sample_weight=None, normalize=True, labels=
     0.36698...
     """
     Y, P = _pair(y_true, y_pred, labels)
-    return _aggregate(_soft_log_losses(Y, P), sample_weight, normalize, base)
+    losses = -xlogy(Y, _clip(P)).sum(axis=1)
+    return _aggregate(losses, sample_weight, normalize, base)
 
 
-def _soft_log_losses(Y, P):
-    """Per-sample cross-entropies of checked soft labels ``Y`` and predictions ``P``."""
-    return -xlogy(Y, _clip(P)).sum(axis=1)
-
-
-class SoftLogLossOfPredictions:
-    """:func:`soft_log_loss` of one ``y_true`` (and ``sample_weight``) against many
-    predictions, with ``y_true`` and the weights read and checked once.
-
-    For a regularization path scored on the same held-out rows at every point. Calling it
-    with predictions ``P`` of shape (n_samples, n_classes) returns
-    ``soft_log_loss(y_true, P, sample_weight=sample_weight, labels=labels)``, bitwise, for
-    predictions that the caller knows to be valid (``predict_proba`` of a fitted model):
-    they are not checked. With two classes the loss is taken of ``[1 - P[:, 1], P[:, 1]]``,
-    which is what :func:`soft_log_loss` makes of the positive class's column that
-    scikit-learn's scorers pass it.
-    """
-
-    def __init__(self, y_true, labels, n_classes, sample_weight=None):
-        n_samples = _num_samples(y_true)
-        self.Y = _read_y_true(y_true, labels, n_samples, n_classes)
-        self.sample_weight = _aggregation_weights(sample_weight, self.Y[:, 0], True)
-
-    def __call__(self, P):
-        if P.shape[1] == 2:
-            P = np.stack([1 - P[:, 1], P[:, 1]], axis=1)
-        losses = _soft_log_losses(self.Y, P)
-        return _aggregate(losses, self.sample_weight, True, checked=True)
+def _checked_targets(y_true, labels, n_classes, sample_weight):
+    """``(Y, weights)``: the soft labels of ``y_true`` with ``n_classes`` columns and the
+    weights of a weighted mean, checked as :func:`soft_log_loss` checks them, for a caller
+    that scores many predictions of the same rows (:func:`_aggregate` with
+    ``checked=True`` takes these weights)."""
+    Y = _read_y_true(y_true, labels, _num_samples(y_true), n_classes)
+    return Y, _aggregation_weights(sample_weight, Y[:, 0], True)
 
 
 @validate_params(
