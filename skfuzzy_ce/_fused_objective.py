@@ -237,7 +237,9 @@ class FusedLinearObjective(RemembersLastEvaluation):
             self._coef = np.empty((n_features, n_outputs), dtype=dtype)  # W transposed
             tmp_shape = (T, self.n_coef) if dtype == np.float32 else (T, 1)
             self._tmp = np.empty(tmp_shape, dtype=dtype)
-        self._work = np.empty((T, 6 * self.block_rows + n_outputs), dtype=np.float64)
+        self._work = np.empty(
+            (T, max(6 * self.block_rows, 2 * n_outputs) + n_outputs), dtype=np.float64
+        )
         # Per-row sums of the weighted targets, s_i sum_k cw_k y_ik (a softmax over several
         # outputs only): data only, once per fit.
         self._tsum = np.zeros(

@@ -22,8 +22,9 @@ from skfuzzy_ce._objective import make_objective
 CASES = [("softmax", 2), ("softmax", 4), ("sigmoids", 4), ("continuous_bernoulli", 1)]
 CASE_IDS = [f"{kind}-{K}" for kind, K in CASES]
 # At least 8 outputs: the CSR logits go in tiles of 8 (the last overlapping the one before
-# for 10 and 17), fewer take one output-wide loop.
-WIDE = [("softmax", 8), ("softmax", 10), ("sigmoids", 17)]
+# for 10 and 17), fewer take one output-wide loop. A softmax over 40 outputs of float64 X
+# works row by row (block_multinomial_rows).
+WIDE = [("softmax", 8), ("softmax", 10), ("sigmoids", 17), ("softmax", 40)]
 WIDE_IDS = [f"{kind}-{K}" for kind, K in WIDE]
 
 # Every test here runs once per CPU variant of the kernels that this machine runs.
@@ -171,7 +172,7 @@ def test_float32_close_to_float64(sparse, kind, K):
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
-@pytest.mark.parametrize("kind, K", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("kind, K", CASES + WIDE, ids=CASE_IDS + WIDE_IDS)
 def test_independent_of_thread_count_and_repeatable(sparse, kind, K):
     # Chunks come from the problem's shape only: bitwise equal for every thread count.
     X, Y, sw, cw = make_problem(1500, 9, K, sparse=sparse, kind=kind)
