@@ -51,7 +51,7 @@ from scipy.linalg.cython_blas cimport dgemv, sgemv
 
 from libc.math cimport fabs, log1p
 
-from _kernel_utils cimport csr_logits, gemm, index_t
+from _kernel_utils cimport CSR_PREFETCH_NNZ, csr_logits, gemm, index_t, prefetch_write
 from _loss_rows cimport (
     KIND_CB, KIND_SIGMOIDS, KIND_SOFTMAX, binary_row, cb_row, exp_nonpos, expf_nonpos, floating,
     log_pos,
@@ -575,7 +575,7 @@ cdef double csr_chunk(
     gi: n_out doubles; work: 6 * block_rows + n_out doubles.
     """
     cdef Py_ssize_t n_out = coef_t.shape[1], d = coef_t.shape[0], n_classes = Y.shape[1]
-    cdef Py_ssize_t i, i0, ii, m, p, j, k
+    cdef Py_ssize_t i, i0, ii, m, p, j, k, p_end
     cdef double v, loss = 0.0, comp = 0.0
     cdef floating *gd
     cdef bint row_major
@@ -597,6 +597,7 @@ cdef double csr_chunk(
             &row_major,
         )
         # 3. acc[j, :] += x_ij * G_i (G_i gathered from its column-major block into gi).
+        p_end = indptr[i0 + m] - CSR_PREFETCH_NNZ
         for ii in range(m):
             i = i0 + ii
             if row_major:
@@ -606,6 +607,8 @@ cdef double csr_chunk(
                 for k in range(n_out):
                     gi[k] = gd[k * m + ii]
             for p in range(indptr[i], indptr[i + 1]):
+                if p < p_end:
+                    prefetch_write(&acc[indices[p + CSR_PREFETCH_NNZ] * n_out])
                 v = data[p]
                 j = indices[p]
                 for k in range(n_out):

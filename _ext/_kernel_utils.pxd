@@ -10,6 +10,26 @@ ctypedef fused index_t:
     int
     long long
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define SKFCE_PREFETCH_READ(p) __builtin_prefetch((p), 0, 3)
+    #define SKFCE_PREFETCH_WRITE(p) __builtin_prefetch((p), 1, 3)
+    #else
+    #define SKFCE_PREFETCH_READ(p) ((void) 0)
+    #define SKFCE_PREFETCH_WRITE(p) ((void) 0)
+    #endif
+    """
+    void prefetch_read "SKFCE_PREFETCH_READ"(const void *p) noexcept nogil
+    void prefetch_write "SKFCE_PREFETCH_WRITE"(const void *p) noexcept nogil
+
+# CSR sweeps: how many non-zeros ahead the row of W^T (or of the accumulator) that a
+# non-zero will touch is prefetched. Those rows are scattered over a d x K array (800 kB at
+# d = 1e4, K = 10) that the core's L2 does not hold together with the other one, so each
+# would otherwise be a wait on L3.
+cdef enum:
+    CSR_PREFETCH_NNZ = 16
+
 
 cdef inline void gemm(
     char *transa, char *transb, int m, int n, int k,
@@ -62,6 +82,7 @@ cdef inline void csr_logits(
     cdef const floating *wr
     cdef floating a[8]
     cdef floating c[8]
+    cdef Py_ssize_t p_end = indptr[i0 + m] - CSR_PREFETCH_NNZ  # prefetch within the block
     for ii in range(m):
         i = i0 + ii
         zr = &z[ii * n_out]
@@ -69,6 +90,8 @@ cdef inline void csr_logits(
             for k in range(n_out):
                 zr[k] = <floating> intercept[k]
             for p in range(indptr[i], indptr[i + 1]):
+                if p < p_end:
+                    prefetch_read(&coef_t[indices[p + CSR_PREFETCH_NNZ] * n_out])
                 vf = data[p]
                 wr = &coef_t[indices[p] * n_out]
                 for k in range(n_out):
@@ -82,6 +105,8 @@ cdef inline void csr_logits(
                 for t in range(8):
                     a[t] = <floating> intercept[k0 + t]
                 for p in range(indptr[i], indptr[i + 1]):
+                    if p < p_end:
+                        prefetch_read(&coef_t[indices[p + CSR_PREFETCH_NNZ] * n_out + k0])
                     vf = data[p]
                     wr = &coef_t[indices[p] * n_out + k0]
                     for t in range(8):
@@ -94,6 +119,8 @@ cdef inline void csr_logits(
                 a[t] = <floating> intercept[k0 + t]
                 c[t] = <floating> intercept[k1 + t]
             for p in range(indptr[i], indptr[i + 1]):
+                if p < p_end:
+                    prefetch_read(&coef_t[indices[p + CSR_PREFETCH_NNZ] * n_out + k0])
                 vf = data[p]
                 wr = &coef_t[indices[p] * n_out]
                 for t in range(8):
