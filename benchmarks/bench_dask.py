@@ -47,13 +47,14 @@ def make_problem(n, d, K, chunk_rows):
 
 
 class EvalTimer:
-    """Times every call of ``cls.loss_gradient`` while active."""
+    """Times every evaluation (``cls._loss_gradient``) while active: ``loss_gradient``
+    answers a repeated point from memory without evaluating."""
 
     def __init__(self, cls):
         self.cls, self.times = cls, []
 
     def __enter__(self):
-        self.original = self.cls.loss_gradient
+        self.original = self.cls._loss_gradient
         timer = self
 
         def timed(obj, w):
@@ -62,11 +63,11 @@ class EvalTimer:
             timer.times.append(time.perf_counter() - t0)
             return out
 
-        self.cls.loss_gradient = timed
+        self.cls._loss_gradient = timed
         return self
 
     def __exit__(self, *exc):
-        self.cls.loss_gradient = self.original
+        self.cls._loss_gradient = self.original
 
 
 def run(n, args, client, quiet=False):
