@@ -330,6 +330,26 @@ cdef inline double sum8(const double *v, Py_ssize_t K) noexcept nogil:
     return total
 
 
+cdef inline double max8(const double *v, Py_ssize_t K) noexcept nogil:
+    """max of v[:K] (K >= 1), 8 running maxima over v[k::8] (one vector), as sum8."""
+    cdef double part[8]
+    cdef double best
+    cdef Py_ssize_t k = 0, t
+    for t in range(8):
+        part[t] = v[0]
+    while k + 8 <= K:
+        for t in range(8):
+            part[t] = v[k + t] if v[k + t] > part[t] else part[t]
+        k += 8
+    best = part[0]
+    for t in range(1, 8):
+        best = part[t] if part[t] > best else best
+    while k < K:
+        best = v[k] if v[k] > best else best
+        k += 1
+    return best
+
+
 cdef inline double block_multinomial_rows(
     const floating *z, const floating *y, const double *sw, const double *cw,
     const double *ts, const double *b, floating *g, double *gint, double *work,
@@ -342,10 +362,9 @@ cdef inline double block_multinomial_rows(
     row-major ((m, K): G_blk^T column-major, for a "T" second gemm) and its column sums to
     gint (rows in order). Returns the loss (rows in order). work: 2 * K doubles.
     """
-    cdef Py_ssize_t i, k, t
+    cdef Py_ssize_t i, k
     cdef Py_ssize_t pf_step = (pf_len + m - 1) // m if m > 0 else 0, pf_pos = 0
     cdef double mx, tot, rs, si, loss = 0.0
-    cdef double part[8]
     cdef double *u = work
     cdef double *e = &work[K]
     cdef const floating *zi
@@ -366,19 +385,7 @@ cdef inline double block_multinomial_rows(
         else:
             for k in range(K):
                 u[k] = <double> zi[k]
-        for t in range(8):
-            part[t] = u[0]
-        k = 0
-        while k + 8 <= K:
-            for t in range(8):
-                part[t] = u[k + t] if u[k + t] > part[t] else part[t]
-            k += 8
-        mx = part[0]
-        for t in range(1, 8):
-            mx = part[t] if part[t] > mx else mx
-        while k < K:
-            mx = u[k] if u[k] > mx else mx
-            k += 1
+        mx = max8(u, K)
         for k in range(K):
             u[k] = u[k] - mx
             e[k] = exp_nonpos(u[k])
@@ -701,12 +708,15 @@ def clipped_log_loss_rows(
     for a single logit (Yt then has two rows). Class-major (Zt (n_out, n), Yt (n_classes, n))
     so that every loop runs over the rows and vectorizes; the exps and logs are the kernels'
     inline ones (about 2 ulp). float32 Zt: each probability is rounded to float before the
-    clip (eps of float), as float32 predictions are. work: 2 * n doubles (n_out > 1).
+    clip (eps of float), as float32 predictions are. work: (2 + n_out) * n doubles (n_out >
+    1: the row maxima, the row sums and the exps).
     """
     cdef Py_ssize_t n = Zt.shape[1], K = Zt.shape[0], i, k
     cdef double z, e, p
     cdef double *mx = &work[0]
     cdef double *tot = &work[n] if K > 1 else NULL
+    cdef double *ex = &work[2 * n] if K > 1 else NULL
+    cdef double *exk
     with nogil:
         if K == 1:
             for i in range(n):
@@ -731,11 +741,15 @@ def clipped_log_loss_rows(
                     z = Zt[k, i]
                     mx[i] = z if z > mx[i] else mx[i]
             for k in range(K):
+                exk = &ex[k * n]
                 for i in range(n):
-                    tot[i] += exp_nonpos(Zt[k, i] - mx[i])
+                    exk[i] = exp_nonpos(Zt[k, i] - mx[i])
+                for i in range(n):
+                    tot[i] += exk[i]
             for k in range(K):
+                exk = &ex[k * n]
                 for i in range(n):
-                    p = exp_nonpos(Zt[k, i] - mx[i]) / tot[i]
+                    p = exk[i] / tot[i]
                     if floating is float:
                         p = <float> p
                     p = min(max(p, eps), 1.0 - eps)

@@ -150,7 +150,7 @@ class _DefaultScores:
             Y, weights = _checked_targets(
                 self.y, model.classes_, max(2, Zt.shape[0]), self.sample_weight
             )
-            self._targets = np.ascontiguousarray(Y.T), weights, np.empty(2 * n)
+            self._targets = np.ascontiguousarray(Y.T), weights, np.empty((2 + Zt.shape[0]) * n)
         Yt, weights, work = self._targets
         losses = np.empty(n)
         eps = float(np.finfo(Zt.dtype).eps)
@@ -182,9 +182,8 @@ class _HeldOut:
                     out[j] = score
                 row += n_out
         kwargs = {} if self.sample_weight is None else {"sample_weight": self.sample_weight}
-        for j, model in enumerate(models):
-            if j not in fast or np.isnan(out[j]):
-                out[j] = scorer(model, self.X, self.y, **kwargs)
+        for j in np.flatnonzero(np.isnan(out)):  # the rest, and non-finite predictions
+            out[j] = scorer(models[j], self.X, self.y, **kwargs)
         return out
 
 

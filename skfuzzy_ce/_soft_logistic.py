@@ -401,10 +401,6 @@ class SoftLabelLogisticRegression(
             return dask_predict(self, "decision_function", X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        return self._decision(X)
-
-    def _decision(self, X):
-        """:meth:`decision_function` of validated ``X``."""
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 and not self._multilabel else scores
 
@@ -425,10 +421,7 @@ class SoftLabelLogisticRegression(
             from ._dask import dask_predict
 
             return dask_predict(self, "predict_proba", X)
-        return self._proba(self.decision_function(X))
-
-    def _proba(self, scores):
-        """:meth:`predict_proba` from :meth:`decision_function`'s ``scores``."""
+        scores = self.decision_function(X)
         if self._multilabel:
             return expit(scores)
         if self.loss == "binary_cross_entropy" and scores.ndim == 2:

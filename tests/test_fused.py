@@ -340,7 +340,8 @@ def test_clipped_log_loss_rows_is_the_soft_log_loss_of_the_probabilities(n_out, 
     expected = -(Y * np.log(np.clip(P, eps, 1 - eps).astype(np.float64))).sum(axis=1)
     out = np.full(n, np.nan)
     kernels().fused.clipped_log_loss_rows(
-        np.ascontiguousarray(Z.T), np.ascontiguousarray(Y.T), float(eps), np.empty(2 * n), out
+        np.ascontiguousarray(Z.T), np.ascontiguousarray(Y.T), float(eps),
+        np.empty((2 + n_out) * n), out,
     )
     # float32: each probability is rounded to float once, numpy's float32 softmax a few
     # times (a few float ulps of p, relative, in each log term).
