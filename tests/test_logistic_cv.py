@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from conftest import run_estimator_check
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
@@ -74,10 +75,17 @@ def test_hard_labels_equal_logistic_regression_cv(load, weighted):
     if weighted:
         kwargs["sample_weight"] = np.random.default_rng(1).uniform(0.2, 3.0, size=len(y))
         class_weight = "balanced"
-    sk = LogisticRegressionCV(
-        Cs=8, l1_ratios=(0.0,), cv=cv, scoring="neg_log_loss", class_weight=class_weight,
-        use_legacy_attributes=False, **TIGHT,
-    ).fit(X, y, **kwargs)  # fmt: skip
+    with warnings.catch_warnings():
+        # scikit-learn >= 1.9's newton-cholesky line search, at tol=1e-10 on the weighted
+        # iris refit, reaches the loss's rounding floor and finishes with lbfgs (it warns,
+        # then converges): the reference is still the optimum the asserts below compare to.
+        warnings.filterwarnings(
+            "ignore", message="Line search of Newton solver", category=ConvergenceWarning
+        )
+        sk = LogisticRegressionCV(
+            Cs=8, l1_ratios=(0.0,), cv=cv, scoring="neg_log_loss", class_weight=class_weight,
+            use_legacy_attributes=False, **TIGHT,
+        ).fit(X, y, **kwargs)  # fmt: skip
     ours = SoftLabelLogisticRegressionCV(
         Cs=8, cv=cv, scoring="neg_log_loss", class_weight=class_weight, **TIGHT
     ).fit(X, y, **kwargs)
