@@ -966,6 +966,10 @@ class DaskCVRows:
         counts = np.bincount(chunk, minlength=len(self.starts))
         return np.split(local, np.cumsum(counts)[:-1]), order
 
+    def path_jobs(self, n_jobs, n_paths):
+        """One path at a time: each evaluation is spread over the chunks already."""
+        return 1, None
+
     def data_term(self, rows=None):
         """``(data, sw_sum)``: the :class:`DaskDataTerm` of the rows ``rows`` (global
         indices; None: all) and its normalizer, as ``_build_data_term`` in memory."""

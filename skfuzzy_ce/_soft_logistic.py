@@ -292,9 +292,10 @@ class SoftLabelLogisticRegression(
         class_weight = compute_soft_class_weight(self.class_weight, classes, Y, sample_weight)
         return X, _FitTargets(Y, sample_weight, class_weight, classes, multilabel, weight_exp)
 
-    def _build_data_term(self, X, targets, rows=None):
+    def _build_data_term(self, X, targets, rows=None, n_threads=None):
         """``(data, sw_sum)``: the data term of ``X`` and ``targets`` (from
-        :meth:`_check_fit_data`), on all rows or on the index array ``rows``."""
+        :meth:`_check_fit_data`), on all rows or on the index array ``rows``; its kernels
+        run on ``n_threads`` threads (None: the estimator's ``n_threads``)."""
         Y, sample_weight, class_weight = targets.Y, targets.sample_weight, targets.class_weight
         multilabel = targets.multilabel
         if rows is not None:
@@ -310,7 +311,8 @@ class SoftLabelLogisticRegression(
         # One blocked pass over X per evaluation (issue 7).
         data = FusedLinearObjective(
             X, Y, sample_weight, class_weight, n_outputs=n_outputs,
-            fit_intercept=self.fit_intercept, n_threads=self.n_threads, kind=kind,
+            fit_intercept=self.fit_intercept, kind=kind,
+            n_threads=self.n_threads if n_threads is None else n_threads,
             weight_exp=targets.weight_exp,
         )  # fmt: skip
         return data, sw_sum

@@ -369,6 +369,76 @@ def test_n_jobs_gives_identical_results():
     assert (one.C_, one.l1_ratio_) == (two.C_, two.l1_ratio_)
 
 
+def _record_paths(monkeypatch, cores=2):
+    """Run the CV as if on ``cores`` cores; returns a list that each path appends its
+    (thread ident, kernel threads of its data term) to."""
+    import threading
+
+    from skfuzzy_ce import _logistic_cv, _threads
+
+    monkeypatch.setattr(_logistic_cv, "available_cores", lambda: cores)
+    monkeypatch.setattr(_threads, "available_cores", lambda: cores)  # caps n_threads
+    seen = []
+    path = _logistic_cv._path
+
+    def recording(cv_estimator, rows, train, *args):
+        data, _ = rows.data_term(train)
+        seen.append((threading.get_ident(), data.n_threads))
+        return path(cv_estimator, rows, train, *args)
+
+    monkeypatch.setattr(_logistic_cv, "_path", recording)
+    return seen
+
+
+def test_default_paths_run_side_by_side_in_threads_with_identical_results(monkeypatch):
+    X, Y = _soft_problem(n=400, d=6, K=4, seed=9)
+    params = dict(Cs=[0.01, 1.0, 100.0], l1_ratios=[0.0, 0.5], cv=3)
+    sequential = SoftLabelLogisticRegressionCV(n_threads=1, **params).fit(X, Y)
+    seen = _record_paths(monkeypatch)
+    threaded = SoftLabelLogisticRegressionCV(**params).fit(X, Y)
+    assert len(seen) == 6 and {n for _, n in seen} == {1}  # one kernel thread per path
+    assert len({ident for ident, _ in seen}) == 2  # two paths at a time
+    for name in ("scores_", "coefs_paths_", "n_iter_", "coef_", "intercept_"):
+        assert_array_equal(getattr(sequential, name), getattr(threaded, name), err_msg=name)
+    assert (sequential.C_, sequential.l1_ratio_) == (threaded.C_, threaded.l1_ratio_)
+
+
+def test_paths_follow_the_users_threads_jobs_and_large_data(monkeypatch):
+    import threading
+
+    from joblib import parallel_config
+
+    from skfuzzy_ce import _logistic_cv
+
+    X, Y = _soft_problem(n=200, seed=3)
+    params = dict(Cs=[0.1, 10.0], cv=3)
+    main = threading.get_ident()
+    seen = _record_paths(monkeypatch)
+    SoftLabelLogisticRegressionCV(n_threads=2, **params).fit(X, Y)  # the user's kernel threads
+    assert seen == [(main, 2)] * 3
+    seen.clear()
+    SoftLabelLogisticRegressionCV(n_jobs=1, **params).fit(X, Y)  # the user's one job
+    assert [ident for ident, _ in seen] == [main] * 3
+    seen.clear()
+    # The user's joblib context: its jobs, each path's kernels with the default threads
+    # (here 2: every problem counts as big enough for two).
+    from skfuzzy_ce import _threads
+
+    monkeypatch.setattr(_threads, "_WORK_PER_THREAD", 1)
+    with parallel_config(backend="threading", n_jobs=2):
+        SoftLabelLogisticRegressionCV(**params).fit(X, Y)
+    assert len(seen) == 3 and {n for _, n in seen} == {2}
+    seen.clear()
+    monkeypatch.setattr(_logistic_cv, "_PATH_THREADS_MAX_BYTES", X.nbytes - 1)
+    SoftLabelLogisticRegressionCV(**params).fit(X, Y)  # too large: one path at a time
+    assert [ident for ident, _ in seen] == [main] * 3
+    seen.clear()
+    monkeypatch.setattr(_logistic_cv, "available_cores", lambda: 1)
+    monkeypatch.setattr(_logistic_cv, "_PATH_THREADS_MAX_BYTES", 2**28)
+    SoftLabelLogisticRegressionCV(**params).fit(X, Y)  # one core: one path at a time
+    assert [ident for ident, _ in seen] == [main] * 3
+
+
 # ------------------------------------------------------------ targets and inputs
 def test_binary_soft_labels_and_hard_labels():
     X, Y = _soft_problem(K=2, seed=10)
