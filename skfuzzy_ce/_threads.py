@@ -74,12 +74,23 @@ def _in_blas_thread(fn):
     return future.result()
 
 
-def _set_blas_single_thread():
+def _blas_controller():
     if _BLAS_STATE["controller"] is None:  # made once, after the BLAS are loaded
         from threadpoolctl import ThreadpoolController
 
         _BLAS_STATE["controller"] = ThreadpoolController().select(user_api="blas")
-    _BLAS_STATE["limiter"] = _BLAS_STATE["controller"].limit(limits=1)
+    return _BLAS_STATE["controller"]
+
+
+def _blas_on_one_thread():
+    """Whether every loaded BLAS runs on one thread already (a read, allowed from any
+    thread: about 2 us, where setting and restoring a limit through the BLAS thread takes
+    about 170 us, a few percent of a 3 ms evaluation called on its own)."""
+    return all(lib.num_threads == 1 for lib in _blas_controller().lib_controllers)
+
+
+def _set_blas_single_thread():
+    _BLAS_STATE["limiter"] = _blas_controller().limit(limits=1)
 
 
 def _restore_blas_limits():
@@ -103,10 +114,12 @@ def blas_single_thread():
 
     Reentrant and thread-safe: nested uses and fits running concurrently in several threads
     share one limit, set when the first enters and restored when the last leaves, so that
-    the process's BLAS limits afterwards are what they were before.
+    the process's BLAS limits afterwards are what they were before. When every BLAS is on
+    one thread already (``threadpool_limits(1)``, ``OPENBLAS_NUM_THREADS=1``), nothing is
+    set or restored.
     """
     with _BLAS_LOCK:
-        if _BLAS_STATE["users"] == 0:
+        if _BLAS_STATE["users"] == 0 and not _blas_on_one_thread():
             _in_blas_thread(_set_blas_single_thread)
         _BLAS_STATE["users"] += 1
     try:
@@ -114,7 +127,7 @@ def blas_single_thread():
     finally:
         with _BLAS_LOCK:
             _BLAS_STATE["users"] -= 1
-            if _BLAS_STATE["users"] == 0:
+            if _BLAS_STATE["users"] == 0 and _BLAS_STATE["limiter"] is not None:
                 _in_blas_thread(_restore_blas_limits)
 
 

@@ -113,6 +113,29 @@ def test_blas_single_thread_is_reentrant_and_restores_when_the_last_user_leaves(
     assert _blas_num_threads() == before
 
 
+def test_blas_single_thread_sets_nothing_when_blas_is_on_one_thread_already(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    from skfuzzy_ce import _threads
+
+    before = _blas_num_threads()
+    if not before:
+        pytest.skip("no BLAS found by threadpoolctl")
+
+    def no_change(fn):
+        raise AssertionError("the BLAS limits were changed")
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        monkeypatch.setattr(_threads, "_in_blas_thread", no_change)
+        with blas_single_thread():
+            assert set(_blas_num_threads()) == {1}
+        X, y = _problem(n=200, n_features=5)
+        SoftLabelLogisticRegression(max_iter=20).fit(X, y)  # a whole fit, no change either
+        monkeypatch.undo()
+        assert set(_blas_num_threads()) == {1}
+    assert _blas_num_threads() == before
+
+
 _FORK_SCRIPT = """
     import multiprocessing as mp
     import numpy as np
