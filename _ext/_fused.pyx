@@ -230,7 +230,8 @@ cdef inline double block_multinomial(
          column-major, for the second gemm). float32 X: the gradient in float, from float
          inputs (y is float32 already): within a few float ulps of its terms.
 
-    Per row, the sums run over the classes in order; the loss sums over the rows in order.
+    Per row, the sums run over the classes in order; the rows' losses sum in the fixed order of
+    sum8 (eight running sums over the rows of the block).
     pf, pf_len: bytes to prefetch into L2 meanwhile, spread over the passes (the next
     block of X, so that the first gemm of the next block finds it in cache).
     u and g: K * m each; g may be z's buffer (z is read in pass 1 only). work: 6 * m doubles.
@@ -240,7 +241,7 @@ cdef inline double block_multinomial(
     cdef floating bk, cf
     cdef floating *uk
     cdef floating *gk
-    cdef double c, t, loss = 0.0
+    cdef double c, t
     cdef double *tot = work
     cdef double *rs = &work[m]
     cdef double *lrow = &work[2 * m]
@@ -277,13 +278,13 @@ cdef inline double block_multinomial(
                 gk[i] = exp_nonpos(uk[i])
         for i in range(m):
             tot[i] += gk[i]
-    # 3. First loss term; the scale of exp(u) in the gradient.
-    for i in range(m):  # the logs vectorize (log_pos), the sum over the rows stays in order
+    # 3. First loss term (per row, into tot once rs no longer needs it); the scale of exp(u)
+    # in the gradient.
+    for i in range(m):  # the logs vectorize (log_pos)
         lrow[i] = log_pos(tot[i])
     for i in range(m):
-        loss += ts[i] * lrow[i]
-    for i in range(m):
         rs[i] = ts[i] / tot[i]
+        tot[i] = ts[i] * lrow[i]
         lrow[i] = 0.0
     if floating is float:
         for i in range(m):
@@ -305,9 +306,11 @@ cdef inline double block_multinomial(
                 t = c * y[i * K + k]
                 lrow[i] -= t * uk[i]
                 gk[i] = gk[i] * rs[i] - sw[i] * t
+    # The rows' losses, summed in a fixed order by sum8 (8 running sums: a chain of m
+    # dependent additions per block, twice, had been a sixth of the row math at K=3).
     for i in range(m):
-        loss += sw[i] * lrow[i]
-    return loss
+        tot[i] += sw[i] * lrow[i]
+    return sum8(tot, m)
 
 
 cdef inline double sum8(const double *v, Py_ssize_t K) noexcept nogil:
