@@ -36,7 +36,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from . import _cpu_dispatch
-from ._dask import is_dask_input
+from ._dask import _nbytes, is_dask_input
 from ._soft_logistic import SoftLabelLogisticRegression, _is_label_vector
 from ._solvers import fit_linear, resolve_solver
 from ._threads import available_cores, blas_single_thread
@@ -52,13 +52,6 @@ _SHARED = (
     "loss", "fit_intercept", "class_weight", "label_smoothing", "solver", "max_iter", "tol",
     "n_threads", "classes",
 )  # fmt: skip
-
-
-def _nbytes(X):
-    """Bytes of dense or sparse X."""
-    if hasattr(X, "data") and hasattr(X, "indices"):  # scipy sparse
-        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    return X.nbytes
 
 
 def _neg_binary_cross_entropy(estimator, X, y, sample_weight=None):
@@ -234,16 +227,17 @@ class _InMemoryRows:
         (``_PATH_THREADS_MAX_BYTES``): then the paths run side by side in threads, one per
         available core, each with one kernel thread. The kernels' results do not depend on
         their thread count, so neither does anything fitted."""
-        cores = available_cores()
+        side_by_side = min(available_cores(), n_paths)
         if (
             self.estimator.n_threads is None
             and n_jobs is None
             and effective_n_jobs(None) == 1
-            and min(cores, n_paths) > 1
+            and side_by_side > 1
             and _nbytes(self.X) <= _PATH_THREADS_MAX_BYTES
         ):
             self.path_n_threads = 1
-            return min(cores, n_paths), "threading"
+            return side_by_side, "threading"
+        self.path_n_threads = None
         return n_jobs, None
 
     def held_out(self, test):

@@ -403,6 +403,15 @@ def test_default_paths_run_side_by_side_in_threads_with_identical_results(monkey
     assert (sequential.C_, sequential.l1_ratio_) == (threaded.C_, threaded.l1_ratio_)
 
 
+def test_paths_side_by_side_say_when_a_fit_stopped_short(monkeypatch):
+    X, Y = _soft_problem(n=300, seed=4)
+    seen = _record_paths(monkeypatch)
+    with pytest.warns(ConvergenceWarning) as record:
+        SoftLabelLogisticRegressionCV(Cs=[0.1, 10.0], cv=3, max_iter=1, tol=1e-12).fit(X, Y)
+    assert len({ident for ident, _ in seen}) == 2  # the warnings came from the threads
+    assert sum(issubclass(w.category, ConvergenceWarning) for w in record) >= 6
+
+
 def test_paths_follow_the_users_threads_jobs_and_large_data(monkeypatch):
     import threading
 
