@@ -14,7 +14,7 @@
 #   1. Z_blk = X_blk @ W.T           (BLAS gemm, into a per-thread (block, n_out) buffer)
 #   2. loss and G_blk                (block_multinomial for a softmax, block_sigmoids for
 #                                     sigmoids; rows_loss_gradient for a single logit)
-#   3. acc  += G_blk.T @ X_blk       (BLAS gemm, X_blk still in cache), grad_b by a gemv
+#   3. acc  += G_blk.T @ X_blk       (BLAS gemm, X_blk still in cache), grad_b by sum8
 #
 # so X is read from memory once per evaluation. Step 2 works class-major ((n_out, block)):
 # every pass is a loop over the block's rows, which the compiler vectorizes (the exps
@@ -25,6 +25,10 @@
 # A softmax over many outputs of float64 X (ROW_MAJOR_MIN_OUTPUTS) works row by row instead
 # (block_multinomial_rows: loops over the outputs are long enough), G_blk row-major and the
 # second gemm "N", "T".
+# In the AVX-512 variant, a softmax over 2 to 4 outputs of float64 X with few features
+# (use_softmax_tiles) does all three steps of a block in registers instead
+# (_softmax_tiles.h): there BLAS's small gemm for Z_blk uses K of its 8 lanes, and the
+# passes over the (K, rows) buffers cost more than the little arithmetic in them.
 #
 # Determinism: the blocks are grouped into `n_chunks` contiguous chunks, a number the caller
 # derives from the problem's shape only (never from the thread count). Each chunk is reduced
@@ -47,7 +51,6 @@
 # sparse accumulators are (d, n_out).
 
 from cython.parallel cimport prange, threadid
-from scipy.linalg.cython_blas cimport dgemv, sgemv
 
 from libc.math cimport fabs, log1p
 
@@ -56,6 +59,16 @@ from _loss_rows cimport (
     KIND_CB, KIND_SIGMOIDS, KIND_SOFTMAX, binary_row, cb_row, exp_nonpos, expf_nonpos, floating,
     log_pos,
 )
+
+cdef extern from "_softmax_tiles.h" nogil:
+    enum:
+        SKFCE_SOFTMAX_TILES
+        SKFCE_TILE_MAX_OUTPUTS
+        SKFCE_TILE_MAX_FEATURES
+    double softmax_tile_block "skfce_softmax_tile_block"(
+        const double *X, const double *Y, const double *sw, const double *cw,
+        const double *ts, const double *b, const double *wpad, double *acc, double *gint,
+        Py_ssize_t m, Py_ssize_t d, Py_ssize_t pf_rows, int K) noexcept
 
 # The per-row loss ("kind") of the kernels, as passed from Python.
 SOFTMAX = KIND_SOFTMAX
@@ -78,6 +91,7 @@ cdef extern from *:
 # block of a few dozen rows.
 cdef enum:
     FLUSH_ROWS = 256
+
 
 # A softmax over at least this many outputs, float64 X, works row by row on the row-major
 # Z_blk (block_multinomial_rows): its loops over the outputs are long enough to vectorize,
@@ -208,6 +222,7 @@ cdef inline double block_multinomial(
     const floating *z, const floating *y, const double *sw, const double *cw,
     const double *ts, const double *b, floating *u, floating *g, double *work,
     Py_ssize_t m, Py_ssize_t K, const char *pf, Py_ssize_t pf_len,
+    const char *pfy, Py_ssize_t pfy_len,
 ) noexcept nogil:
     """Softmax cross-entropy on a block of m rows, class-major so that every pass vectorizes
     over the rows (K is often too short a loop to vectorize: 10 classes).
@@ -232,12 +247,15 @@ cdef inline double block_multinomial(
 
     Per row, the sums run over the classes in order; the rows' losses sum in the fixed order of
     sum8 (eight running sums over the rows of the block).
-    pf, pf_len: bytes to prefetch into L2 meanwhile, spread over the passes (the next
-    block of X, so that the first gemm of the next block finds it in cache).
+    pf, pf_len and pfy, pfy_len: bytes to prefetch into L2 meanwhile, spread over the
+    passes (the next block of X, so that the first gemm of the next block finds it in
+    cache, and of the targets, which pass 4 reads at a stride of K: prefetching them took
+    d = 20, K = 10 from 4.7 to 4.1-4.3 ms, one thread).
     u and g: K * m each; g may be z's buffer (z is read in pass 1 only). work: 6 * m doubles.
     """
     cdef Py_ssize_t i, k
     cdef Py_ssize_t pf_step = (pf_len + 3 * K - 1) // (3 * K), pf_pos = 0
+    cdef Py_ssize_t pfy_step = (pfy_len + 3 * K - 1) // (3 * K), pfy_pos = 0
     cdef floating bk, cf
     cdef floating *uk
     cdef floating *gk
@@ -248,36 +266,38 @@ cdef inline double block_multinomial(
     cdef floating *mx = <floating *> &work[3 * m]
     cdef floating *swf = <floating *> &work[4 * m]
     cdef floating *rsf = <floating *> &work[5 * m]
-    # 1. Transpose, intercept, row max.
+    # 1. Transpose, intercept, row max (in the same sweep).
     for k in range(K):
         pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
+        pfy_pos = prefetch_share(pfy, pfy_pos, pfy_step, pfy_len)
         uk = &u[k * m]
         bk = <floating> b[k] if b != NULL else 0  # + 0 is exact
-        for i in range(m):
-            uk[i] = z[i * K + k] + bk
-    for i in range(m):
-        mx[i] = u[i]
-    for k in range(1, K):
-        uk = &u[k * m]
-        for i in range(m):
-            mx[i] = uk[i] if uk[i] > mx[i] else mx[i]
-    # 2. Shift, exp, row sums of the exps.
+        if k == 0:
+            for i in range(m):
+                uk[i] = z[i * K] + bk
+                mx[i] = uk[i]
+        else:
+            for i in range(m):
+                uk[i] = z[i * K + k] + bk
+                mx[i] = uk[i] if uk[i] > mx[i] else mx[i]
+    # 2. Shift, exp, row sums of the exps (one sweep per class).
     for i in range(m):
         tot[i] = 0.0
     for k in range(K):
         pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
+        pfy_pos = prefetch_share(pfy, pfy_pos, pfy_step, pfy_len)
         uk = &u[k * m]
         gk = &g[k * m]
-        for i in range(m):
-            uk[i] = uk[i] - mx[i]
         if floating is float:
             for i in range(m):
+                uk[i] = uk[i] - mx[i]
                 gk[i] = expf_nonpos(uk[i])
+                tot[i] += gk[i]
         else:
             for i in range(m):
+                uk[i] = uk[i] - mx[i]
                 gk[i] = exp_nonpos(uk[i])
-        for i in range(m):
-            tot[i] += gk[i]
+                tot[i] += gk[i]
     # 3. First loss term (per row, into tot once rs no longer needs it); the scale of exp(u)
     # in the gradient.
     for i in range(m):  # the logs vectorize (log_pos)
@@ -293,6 +313,7 @@ cdef inline double block_multinomial(
     # 4. Second loss term and gradient.
     for k in range(K):
         pf_pos = prefetch_share(pf, pf_pos, pf_step, pf_len)
+        pfy_pos = prefetch_share(pfy, pfy_pos, pfy_step, pfy_len)
         uk = &u[k * m]
         gk = &g[k * m]
         c = cw[k]
@@ -313,9 +334,15 @@ cdef inline double block_multinomial(
     return sum8(tot, m)
 
 
-cdef inline double sum8(const double *v, Py_ssize_t K) noexcept nogil:
-    """sum of v[:K] in a fixed order: 8 running sums over v[k::8] (one vector), then those
-    in order, then the remainder in order."""
+# The entries a sum8 adds (X's precision or double), chosen by the argument alone.
+ctypedef fused summand:
+    float
+    double
+
+
+cdef inline double sum8(const summand *v, Py_ssize_t K) noexcept nogil:
+    """sum of v[:K] in a fixed order, in double: 8 running sums over v[k::8] (one vector),
+    then those in order, then the remainder in order."""
     cdef double part[8]
     cdef double total
     cdef Py_ssize_t k = 0, t
@@ -323,12 +350,12 @@ cdef inline double sum8(const double *v, Py_ssize_t K) noexcept nogil:
         part[t] = 0.0
     while k + 8 <= K:
         for t in range(8):
-            part[t] += v[k + t]
+            part[t] += <double> v[k + t]
         k += 8
     total = (((part[0] + part[1]) + (part[2] + part[3]))
              + ((part[4] + part[5]) + (part[6] + part[7])))
     while k < K:
-        total += v[k]
+        total += <double> v[k]
         k += 1
     return total
 
@@ -405,30 +432,22 @@ cdef inline double block_multinomial_rows(
 
 
 cdef inline void add_column_sums(
-    const floating *gd, const floating *ones, floating *gsum, double *gint,
-    Py_ssize_t m, Py_ssize_t n_out,
+    const floating *gd, double *gint, Py_ssize_t m, Py_ssize_t n_out,
 ) noexcept nogil:
-    """gint += G^T @ 1 for a column-major (m, n_out) block G: the intercept gradient (a gemv;
-    float32 blocks are summed in float, then added to the float64 accumulator)."""
-    cdef int m_ = <int> m, n_out_ = <int> n_out, inc = 1
-    cdef floating one = 1.0, zero = 0.0
-    cdef double done = 1.0
+    """gint += G^T @ 1 for a column-major (m, n_out) block G: the intercept gradient, each
+    column summed in double by sum8 (a fixed order). A gemv call per block (and, for float32,
+    its sum in float) had been about a twentieth of an evaluation at d = 20, K = 3."""
     cdef Py_ssize_t k
-    if floating is double:
-        dgemv(b"T", &m_, &n_out_, &done, <double *> gd, &m_, <double *> ones, &inc, &done,
-              gint, &inc)
-    else:
-        sgemv(b"T", &m_, &n_out_, &one, <float *> gd, &m_, <float *> ones, &inc, &zero,
-              gsum, &inc)
-        for k in range(n_out):
-            gint[k] += gsum[k]
+    for k in range(n_out):
+        gint[k] += sum8(&gd[k * m], m)
 
 
 cdef inline floating *block_loss_gradient(
     floating *z, const double *b, const floating *y, const double *sw, const double *cw,
-    const double *ts, const floating *ones, floating *g, floating *gsum, double *gint,
-    double *work, Py_ssize_t m, Py_ssize_t n_out, Py_ssize_t n_classes, int kind,
-    const char *pf, Py_ssize_t pf_len, double *loss, double *comp, bint *row_major,
+    const double *ts, floating *g, double *gint, double *work, Py_ssize_t m,
+    Py_ssize_t n_out, Py_ssize_t n_classes, int kind,
+    const char *pf, Py_ssize_t pf_len, const char *pfy, Py_ssize_t pfy_len,
+    double *loss, double *comp, bint *row_major,
 ) noexcept nogil:
     """Step 2 on a block of m rows, for every kind: the loss added to loss (+ comp), the
     gradient class-major ((n_out, m): G_blk column-major, for the second gemm or the CSR
@@ -436,7 +455,7 @@ cdef inline floating *block_loss_gradient(
     or z's own buffer for a softmax over several outputs (block_multinomial leaves the
     shifted logits in g). z (m, n_out), row-major: the raw predictions without b (NULL: in
     z already). pf, pf_len: bytes to prefetch meanwhile (softmax only; NULL, 0: none).
-    gsum: n_out entries; work: max(6 * m, 2 * n_out) doubles. row_major: set to whether
+    work: max(6 * m, 2 * n_out) doubles. row_major: set to whether
     the gradient is row-major ((m, n_out): a softmax over ROW_MAJOR_MIN_OUTPUTS or more)
     instead.
     """
@@ -452,16 +471,50 @@ cdef inline floating *block_loss_gradient(
     if kind != KIND_SOFTMAX or n_out == 1:
         rows_loss_gradient(z, b, y, sw, cw, g, gint, m, n_out, n_classes, kind, loss, comp)
         return g
-    loss[0] += block_multinomial(z, y, sw, cw, ts, b, g, z, work, m, n_out, pf, pf_len)
-    add_column_sums(z, ones, gsum, gint, m, n_out)
+    loss[0] += block_multinomial(z, y, sw, cw, ts, b, g, z, work, m, n_out, pf, pf_len,
+                                 pfy, pfy_len)
+    add_column_sums(z, gint, m, n_out)
     return z
+
+
+# The register-tile softmax block (_softmax_tiles.h) for n_out outputs and d features where
+# n_out * ceil(d / 8) <= TILE_MAX_VECTORS (and n_out <= 4, d <= 32). Same-process A/B, one
+# thread, n = 1e5, tiles / BLAS block path: d = 20: 0.64 (K = 2), 0.76 (3), 0.84 (4),
+# 1.05 (5), 1.22 (6), 1.35 (8); K = 3: 0.76 at d = 10, 0.75 at d = 32; K = 4: 0.87 at
+# d = 16, 0.72 at d = 24, 1.09 at d = 32; d = 8, K = 5: 0.84, K = 8: 1.02. The products'
+# lane sums cost a few shuffles per row and output, where BLAS vectorizes over the outputs:
+# for more outputs that loses.
+cdef enum:
+    TILE_MAX_VECTORS = 12
+
+cdef bint _softmax_tiles_on = True
+
+
+def softmax_tiles_available():
+    """Whether this variant has the AVX-512 register-tile softmax block (float64, 2 to
+    SKFCE_TILE_MAX_OUTPUTS outputs, up to SKFCE_TILE_MAX_FEATURES features)."""
+    return bool(SKFCE_SOFTMAX_TILES)
+
+
+def set_softmax_tiles(bint on):
+    """Use the register-tile softmax block where it applies (on), or the BLAS block path
+    everywhere (off: for the tests that compare the two). Returns the previous setting."""
+    global _softmax_tiles_on
+    previous = _softmax_tiles_on
+    _softmax_tiles_on = on
+    return bool(previous)
+
+
+cdef inline bint use_softmax_tiles(int kind, Py_ssize_t n_out, Py_ssize_t d) noexcept nogil:
+    return (SKFCE_SOFTMAX_TILES and _softmax_tiles_on and kind == KIND_SOFTMAX
+            and 2 <= n_out <= SKFCE_TILE_MAX_OUTPUTS and 1 <= d <= SKFCE_TILE_MAX_FEATURES
+            and n_out * ((d + 7) // 8) <= TILE_MAX_VECTORS)
 
 
 cdef double dense_chunk(
     const floating[:, ::1] X, const floating[:, ::1] Y, const double[::1] sw,
     const double[::1] cw, const double[::1] ts, const floating[:, ::1] coef_t,
-    const double[::1] intercept, const floating[::1] ones, floating *z, floating *g,
-    double *work, floating *tmp, double *acc, double *gint, Py_ssize_t r_start,
+    const double[::1] intercept, floating *z, floating *g, double *work, floating *tmp, double *acc, double *gint, Py_ssize_t r_start,
     Py_ssize_t r_stop, Py_ssize_t block_rows, int kind,
 ) noexcept nogil:
     """Loss of rows [r_start, r_stop); their gradients added to acc (n_out, d) and gint.
@@ -472,18 +525,33 @@ cdef double dense_chunk(
     cdef Py_ssize_t r0, m, i, k, j
     cdef Py_ssize_t n_tmp = 0, flush_every = max(1, FLUSH_ROWS // block_rows)
     cdef double loss = 0.0, comp = 0.0
-    cdef floating *gsum = <floating *> &work[6 * block_rows]
     cdef floating *gd = g
     cdef bint row_major
     cdef const char *pf_start
     cdef Py_ssize_t pf_len
+    cdef const char *pfy_start
+    cdef Py_ssize_t pfy_len
+    cdef double wpad[SKFCE_TILE_MAX_OUTPUTS * SKFCE_TILE_MAX_FEATURES]
+    cdef Py_ssize_t nv8 = 8 * ((d + 7) // 8)
+    cdef bint tiles = use_softmax_tiles(kind, n_out, d) and floating is double
     for j in range(n_out * d):
         acc[j] = 0.0
     for k in range(n_out):
         gint[k] = 0.0
+    if tiles:  # each output's coefficients, zero-padded to whole vectors
+        for k in range(n_out):
+            for j in range(nv8):
+                wpad[k * nv8 + j] = coef_t[j, k] if j < d else 0.0
     r0 = r_start
     while r0 < r_stop:
         m = min(block_rows, r_stop - r0)
+        if floating is double:
+            if tiles:
+                loss += softmax_tile_block(
+                    &X[r0, 0], &Y[r0, 0], &sw[r0], &cw[0], &ts[r0], &intercept[0], wpad, acc,
+                    gint, m, d, min(m, X.shape[0] - r0 - m), <int> n_out)
+                r0 += m
+                continue
         # Row-major Z_blk (m, n_out) is column-major (n_out, m) = W @ X_blk^T, with W^T
         # stored row-major (d, n_out), i.e. W column-major: "N", "N" (OpenBLAS's small-matrix
         # path; "T", "N" on W (n_out, d) fell back to packing X_blk for blocks over ~120 rows).
@@ -491,14 +559,18 @@ cdef double dense_chunk(
              &X[r0, 0], <int> d, 0.0, z, <int> n_out)
         pf_start = NULL
         pf_len = 0
+        pfy_start = NULL
+        pfy_len = 0
         if r0 + m < X.shape[0]:  # the next block, even past the chunk: likely this
             pf_start = <const char *> &X[r0 + m, 0]  # thread's next (always with 1 thread)
             pf_len = min(m, X.shape[0] - r0 - m) * d * sizeof(floating)
+            pfy_start = <const char *> &Y[r0 + m, 0]
+            pfy_len = min(m, X.shape[0] - r0 - m) * n_classes * sizeof(floating)
         # ts has one entry per row only for a softmax over several outputs (read there only).
         gd = block_loss_gradient(
             z, &intercept[0], &Y[r0, 0], &sw[r0], &cw[0], &ts[r0 if ts.shape[0] > 1 else 0],
-            &ones[0], g, gsum, gint, work, m, n_out, n_classes, kind, pf_start, pf_len,
-            &loss, &comp, &row_major,
+            g, gint, work, m, n_out, n_classes, kind, pf_start, pf_len,
+            pfy_start, pfy_len, &loss, &comp, &row_major,
         )
         # Row-major acc (n_out, d) is column-major (d, n_out) = X_blk^T @ G_blk, G_blk
         # column-major (m, n_out) ("N"), or row-major, i.e. G_blk^T column-major ("T").
@@ -528,7 +600,6 @@ def dense_loss_gradient(
     const double[::1] target_sums,
     const floating[:, ::1] coef_t,
     const double[::1] intercept,
-    const floating[::1] ones,
     floating[:, :, ::1] z_buf,
     floating[:, :, ::1] g_buf,
     double[:, ::1] work_buf,
@@ -544,8 +615,7 @@ def dense_loss_gradient(
 
     Shapes: X (n, d), Y (n, n_classes), coef_t (d, n_out) (the coefficients transposed),
     target_sums (n,) (row_target_sums; any length >= 1 for a single logit), intercept
-    (n_out,) (zeros when not fitted), ones (block_rows,) (all ones), z_buf and g_buf
-    (n_threads, block_rows, n_out), work_buf (n_threads, 6 * block_rows + n_out), tmp_buf
+    (n_out,) (zeros when not fitted), z_buf and g_buf (n_threads, block_rows, n_out), work_buf (n_threads, 6 * block_rows + n_out), tmp_buf
     (n_threads, n_out * d) (float32 only; any shape for float64), chunk_acc (n_chunks,
     n_out * d) laid out (n_out, d), chunk_gint (n_chunks, n_out), chunk_loss (n_chunks,).
     """
@@ -560,7 +630,7 @@ def dense_loss_gradient(
         if floating is float:
             tmp = &tmp_buf[t, 0]
         chunk_loss[c] = dense_chunk(
-            X, Y, sample_weight, class_weight, target_sums, coef_t, intercept, ones,
+            X, Y, sample_weight, class_weight, target_sums, coef_t, intercept,
             &z_buf[t, 0, 0], &g_buf[t, 0, 0], &work_buf[t, 0], tmp, &chunk_acc[c, 0],
             &chunk_gint[c, 0], b_start * block_rows, min(b_stop * block_rows, n), block_rows,
             kind,
@@ -571,7 +641,7 @@ cdef double csr_chunk(
     const floating[::1] data, const index_t[::1] indices, const index_t[::1] indptr,
     const floating[:, ::1] Y, const double[::1] sw, const double[::1] cw,
     const double[::1] ts, const floating[:, ::1] coef_t, const double[::1] intercept,
-    const floating[::1] ones, double *gi, floating *z, floating *g, double *work,
+    double *gi, floating *z, floating *g, double *work,
     double *acc, double *gint, Py_ssize_t r_start, Py_ssize_t r_stop, Py_ssize_t block_rows,
     int kind,
 ) noexcept nogil:
@@ -589,7 +659,6 @@ cdef double csr_chunk(
     cdef double v, loss = 0.0, comp = 0.0
     cdef floating *gd
     cdef bint row_major
-    cdef floating *gsum = <floating *> &work[6 * block_rows]
     for j in range(d * n_out):
         acc[j] = 0.0
     for k in range(n_out):
@@ -602,8 +671,8 @@ cdef double csr_chunk(
                    n_out)
         # 2. Loss and gradient, class-major (the intercept is in z already).
         gd = block_loss_gradient(
-            z, NULL, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0 if ts.shape[0] > 1 else 0], &ones[0],
-            g, gsum, gint, work, m, n_out, n_classes, kind, NULL, 0, &loss, &comp,
+            z, NULL, &Y[i0, 0], &sw[i0], &cw[0], &ts[i0 if ts.shape[0] > 1 else 0], g, gint,
+            work, m, n_out, n_classes, kind, NULL, 0, NULL, 0, &loss, &comp,
             &row_major,
         )
         # 3. acc[j, :] += x_ij * G_i (G_i gathered from its column-major block into gi).
@@ -637,7 +706,6 @@ def csr_loss_gradient(
     const double[::1] target_sums,
     const floating[:, ::1] coef_t,
     const double[::1] intercept,
-    const floating[::1] ones,
     double[:, ::1] gi_buf,
     floating[:, :, ::1] z_buf,
     floating[:, :, ::1] g_buf,
@@ -653,7 +721,7 @@ def csr_loss_gradient(
     ``kind``.
 
     Shapes: target_sums (n,) (row_target_sums; any length >= 1 for a single logit),
-    coef_t (d, n_out) (the coefficients transposed), ones (block_rows,), gi_buf
+    coef_t (d, n_out) (the coefficients transposed), gi_buf
     (n_threads, n_out), z_buf and g_buf (n_threads, block_rows, n_out),
     work_buf (n_threads, 6 * block_rows + n_out), chunk_acc (n_chunks, d * n_out) laid
     out (d, n_out).
@@ -664,7 +732,7 @@ def csr_loss_gradient(
         t = threadid()
         chunk_loss[c] = csr_chunk(
             data, indices, indptr, Y, sample_weight, class_weight, target_sums, coef_t,
-            intercept, ones, &gi_buf[t, 0], &z_buf[t, 0, 0], &g_buf[t, 0, 0],
+            intercept, &gi_buf[t, 0], &z_buf[t, 0, 0], &g_buf[t, 0, 0],
             &work_buf[t, 0], &chunk_acc[c, 0], &chunk_gint[c, 0], c * n // n_chunks,
             (c + 1) * n // n_chunks, block_rows, kind,
         )

@@ -28,6 +28,7 @@ def _config():
             "cpu_features": features,
             "cpu_features_source": source,
             "modules": [kernels.fused.__name__, kernels.hessian.__name__, kernels.cd.__name__],
+            "softmax_tiles": bool(kernels.fused.softmax_tiles_available()),
         },
     }
 
@@ -59,7 +60,9 @@ def show_config(mode="stdout"):
         ``"forced by SKFUZZY_CE_CPU_VARIANT"``), ``"built"``, ``"supported"`` (the built
         variants this CPU runs), ``"cpu_features"`` (each feature the variants need: True
         or False), ``"cpu_features_source"`` (``"numpy"``'s run-time detection,
-        ``"/proc/cpuinfo"`` or ``"none"``) and ``"modules"`` (the kernel modules in use).
+        ``"/proc/cpuinfo"`` or ``"none"``), ``"modules"`` (the kernel modules in use) and
+        ``"softmax_tiles"`` (whether the variant has the register-tile softmax block for 2
+        to 4 outputs and few features, float64: see :doc:`/performance`).
         None with ``mode="stdout"``.
 
     Examples
@@ -89,6 +92,8 @@ def show_config(mode="stdout"):
         f"  supported by this CPU: {', '.join(k['supported'])}",
         f"  CPU features ({k['cpu_features_source']}): {', '.join(have) or 'none of them'}",
         f"  modules: {', '.join(k['modules'])}",
+        f"  softmax register tiles (2-4 outputs, float64): "
+        f"{'yes' if k['softmax_tiles'] else 'no'}",
     ]
     print("\n".join(lines))
     return None

@@ -247,7 +247,6 @@ class FusedLinearObjective(RemembersLastEvaluation):
         )
         if n_outputs > 1 and kind == "softmax":
             self._kernels.fused.row_target_sums(Y, sample_weight, class_weight, self._tsum, T)
-        self._ones = np.ones(self.block_rows, dtype=dtype)
         self._z = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
         self._g = np.empty((T, self.block_rows, n_outputs), dtype=dtype)
         self.n_chunks = _n_chunks(n_units, self.n_coef)
@@ -398,15 +397,15 @@ class FusedLinearObjective(RemembersLastEvaluation):
             if self._sparse:
                 self._kernels.fused.csr_loss_gradient(
                     X.data, X.indices, X.indptr, self.Y, self.sample_weight,
-                    self.class_weight, self._tsum, self._coef, self._intercept, self._ones,
-                    self._gi, self._z, self._g, self._work, self._chunk_acc,
+                    self.class_weight, self._tsum, self._coef, self._intercept, self._gi,
+                    self._z, self._g, self._work, self._chunk_acc,
                     self._chunk_gint, self._chunk_loss, self.block_rows, self.n_threads,
                     self._kind,
                 )  # fmt: skip
             else:
                 self._kernels.fused.dense_loss_gradient(
                     X, self.Y, self.sample_weight, self.class_weight, self._tsum, self._coef,
-                    self._intercept, self._ones, self._z, self._g, self._work, self._tmp,
+                    self._intercept, self._z, self._g, self._work, self._tmp,
                     self._chunk_acc, self._chunk_gint, self._chunk_loss, self.block_rows,
                     self.n_threads, self._kind,
                 )  # fmt: skip

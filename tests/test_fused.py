@@ -485,3 +485,90 @@ def test_the_last_evaluation_is_remembered_bitwise_and_copied():
     other = w + 0.25  # another point: evaluated anew, not the remembered one
     assert_array_equal(data.loss_gradient(other)[1], data._loss_gradient(other)[1])
     assert not np.array_equal(data.loss_gradient(other)[1], again)
+
+
+class _SoftmaxTiles:
+    """The AVX-512 variant's register-tile softmax block switched on or off (restored)."""
+
+    def __init__(self, on):
+        self.on = on
+
+    def __enter__(self):
+        self.previous = kernels().fused.set_softmax_tiles(self.on)
+
+    def __exit__(self, *exc):
+        kernels().fused.set_softmax_tiles(self.previous)
+
+
+def _tiles_or_skip():
+    if not kernels().fused.softmax_tiles_available():
+        pytest.skip("the register-tile softmax block is in the AVX-512 variant only")
+
+
+def _fused_softmax(n, d, K, *, fit_intercept=True, n_threads=1, block_rows=None, seed=0):
+    X, Y, sw, cw = make_problem(n, d, K, seed=seed)
+    Y[::3, 0] = 0.0  # exact zero targets (rows no longer sum to one: allowed here)
+    data = FusedLinearObjective(
+        X, Y, sw, cw, n_outputs=K, fit_intercept=fit_intercept, n_threads=n_threads,
+        block_rows=block_rows,
+    )  # fmt: skip
+    return data
+
+
+def _both_paths(data, w):
+    with _SoftmaxTiles(False):
+        blas = data._loss_gradient(w)
+    with _SoftmaxTiles(True):
+        tiles = data._loss_gradient(w.copy())
+    return blas, tiles
+
+
+# (outputs, features) taken by the tiles: 2 to 4 outputs, outputs * ceil(d / 8) <= 12;
+# d = 1, 8, 9 and 20 exercise one, whole and partial vectors of features.
+TILE_SHAPES = [(2, 1), (2, 32), (3, 8), (3, 9), (3, 20), (3, 32), (4, 5), (4, 20), (4, 24)]
+
+
+@pytest.mark.parametrize("K, d", TILE_SHAPES, ids=[f"K{K}-d{d}" for K, d in TILE_SHAPES])
+@pytest.mark.parametrize("n", [1, 13, 300])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_softmax_tiles_agree_with_the_blas_block_path(K, d, n, fit_intercept):
+    # The tiles sum the products in another order than BLAS: equal to rounding, measured
+    # up to 4e-15 relative here; n = 13 and 300 end on a partial group of 8 rows.
+    _tiles_or_skip()
+    data = _fused_softmax(n, d, K, fit_intercept=fit_intercept, block_rows=64)
+    w = random_w(data, scale=0.7)
+    (loss_b, grad_b), (loss_t, grad_t) = _both_paths(data, w)
+    assert_allclose(loss_t, loss_b, rtol=1e-13)
+    assert_allclose(grad_t, grad_b, rtol=1e-12, atol=1e-13 * np.abs(grad_b).max())
+    if n == 300 and d > 1:
+        # The two paths really differ (summation orders), so the tiles did run.
+        assert not np.array_equal(grad_t, grad_b)
+
+
+def test_softmax_tiles_independent_of_thread_count_and_extreme_logits():
+    _tiles_or_skip()
+    results = []
+    for n_threads in [1, 2, 3]:
+        data = _fused_softmax(2000, 20, 3, n_threads=n_threads, block_rows=40)
+        assert data.n_chunks > 1
+        results.append(data._loss_gradient(random_w(data)))
+    for loss, grad in results[1:]:
+        assert loss == results[0][0]
+        assert_array_equal(grad, results[0][1])
+    data = _fused_softmax(200, 20, 3, block_rows=64)
+    w = random_w(data, scale=400.0)  # logits of order 1e4
+    (loss_b, grad_b), (loss_t, grad_t) = _both_paths(data, w)
+    assert np.isfinite(loss_t) and np.all(np.isfinite(grad_t))
+    assert_allclose(loss_t, loss_b, rtol=1e-12)
+    assert_allclose(grad_t, grad_b, rtol=1e-10, atol=1e-12 * np.abs(grad_b).max())
+
+
+@pytest.mark.parametrize("K, d", [(5, 8), (4, 32), (3, 33)])
+def test_softmax_tiles_not_taken_outside_their_shapes(K, d):
+    # More outputs or features than the tiles win at: the BLAS block path, bitwise.
+    _tiles_or_skip()
+    data = _fused_softmax(300, d, K, block_rows=64)
+    w = random_w(data)
+    (loss_b, grad_b), (loss_t, grad_t) = _both_paths(data, w)
+    assert loss_t == loss_b
+    assert_array_equal(grad_t, grad_b)
