@@ -92,7 +92,6 @@ cdef extern from *:
 cdef enum:
     FLUSH_ROWS = 256
 
-
 # A softmax over at least this many outputs, float64 X, works row by row on the row-major
 # Z_blk (block_multinomial_rows): its loops over the outputs are long enough to vectorize,
 # and it reads Z_blk and the targets contiguously, where the class-major passes read both at
@@ -435,8 +434,8 @@ cdef inline void add_column_sums(
     const floating *gd, double *gint, Py_ssize_t m, Py_ssize_t n_out,
 ) noexcept nogil:
     """gint += G^T @ 1 for a column-major (m, n_out) block G: the intercept gradient, each
-    column summed in double by sum8 (a fixed order). A gemv call per block (and, for float32,
-    its sum in float) had been about a twentieth of an evaluation at d = 20, K = 3."""
+    column summed in double by sum8 (a fixed order; float32 entries too). It replaced a gemv
+    call per block, 1 to 2% of an evaluation at d = 20 (same-process A/B, one thread)."""
     cdef Py_ssize_t k
     for k in range(n_out):
         gint[k] += sum8(&gd[k * m], m)
