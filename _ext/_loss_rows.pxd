@@ -31,7 +31,8 @@ cdef inline double exp_nonpos(double x) noexcept nogil:
     exp(r) by its Taylor polynomial of degree 12 (truncation < 2e-16 relative), times 2**n
     built from its exponent bits. Below -708.39 the result would be subnormal: 0 is
     returned (an absolute error under 2.3e-308). Branch-free (the cut-off is a select on a
-    clamped argument), so that a loop of calls vectorizes; NaN stays NaN.
+    clamped argument), so that a loop of calls vectorizes; NaN stays NaN. Written out again
+    in AVX-512 intrinsics in _softmax_tiles.h (skfce_exp_nonpos8): change both together.
     """
     cdef double xc, kd, n, r, p, scale, e
     cdef long long bits
@@ -100,7 +101,8 @@ cdef inline double log_pos(double x) noexcept nogil:
     select), log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, by its odd series
     to s**23 (truncation < 1e-18 relative), log x = e ln2 + log m with ln2 split in two
     (e ln2_hi exact for |e| < 2**11). m - 1 is exact (Sterbenz), so log x near 1 keeps its
-    relative accuracy. Not for 0, subnormals, inf or NaN (not checked).
+    relative accuracy. Not for 0, subnormals, inf or NaN (not checked). Written out again
+    in AVX-512 intrinsics in _softmax_tiles.h (skfce_log_pos8): change both together.
     """
     cdef long long bits, eb
     cdef double m, e, f, s, s2, p

@@ -12,7 +12,8 @@
  *      (ceil(d / 8) vectors), then the 8 rows' vectors summed across their lanes by one
  *      transpose-and-add tree (the lane sums in a fixed order);
  *   2. the row math of block_multinomial (same formulas, same exp and log algorithms
- *      vectorized by hand: exp_nonpos, log_pos of _loss_rows.pxd) in registers, the
+ *      vectorized by hand: exp_nonpos, log_pos of _loss_rows.pxd; a change to those, or
+ *      to block_multinomial's formulas, must be made here too) in registers, the
  *      targets of the 8 rows gathered per output;
  *   3. acc_k += g_ik x_i for the 8 rows in order (K * ceil(d / 8) accumulators, loaded
  *      from and stored back to the chunk accumulator once per block), gint_k += g_ik.
