@@ -69,6 +69,7 @@ cdef extern from "_softmax_tiles.h" nogil:
         const double *X, const double *Y, const double *sw, const double *cw,
         const double *ts, const double *b, const double *wpad, double *acc, double *gint,
         Py_ssize_t m, Py_ssize_t d, Py_ssize_t pf_rows, int K) noexcept
+    bint softmax_tiles_take "skfce_softmax_tiles_take"(int K, Py_ssize_t d, int available)
 
 # The per-row loss ("kind") of the kernels, as passed from Python.
 SOFTMAX = KIND_SOFTMAX
@@ -476,16 +477,7 @@ cdef inline floating *block_loss_gradient(
     return z
 
 
-# The register-tile softmax block (_softmax_tiles.h) for n_out outputs and d features where
-# n_out * ceil(d / 8) <= TILE_MAX_VECTORS (and n_out <= 4, d <= 32). Same-process A/B, one
-# thread, n = 1e5, tiles / BLAS block path: d = 20: 0.64 (K = 2), 0.76 (3), 0.84 (4),
-# 1.05 (5), 1.22 (6), 1.35 (8); K = 3: 0.76 at d = 10, 0.75 at d = 32; K = 4: 0.87 at
-# d = 16, 0.72 at d = 24, 1.09 at d = 32; d = 8, K = 5: 0.84, K = 8: 1.02. The products'
-# lane sums cost a few shuffles per row and output, where BLAS vectorizes over the outputs:
-# for more outputs that loses.
-cdef enum:
-    TILE_MAX_VECTORS = 12
-
+# The register-tile softmax block (_softmax_tiles.h): on unless a test compares the paths.
 cdef bint _softmax_tiles_on = True
 
 
@@ -505,20 +497,21 @@ def set_softmax_tiles(bint on):
 
 
 cdef inline bint use_softmax_tiles(int kind, Py_ssize_t n_out, Py_ssize_t d) noexcept nogil:
-    return (SKFCE_SOFTMAX_TILES and _softmax_tiles_on and kind == KIND_SOFTMAX
-            and 2 <= n_out <= SKFCE_TILE_MAX_OUTPUTS and 1 <= d <= SKFCE_TILE_MAX_FEATURES
-            and n_out * ((d + 7) // 8) <= TILE_MAX_VECTORS)
+    # The shapes the tiles take (and are instantiated for): decided in _softmax_tiles.h.
+    return (kind == KIND_SOFTMAX and n_out <= SKFCE_TILE_MAX_OUTPUTS
+            and softmax_tiles_take(<int> n_out, d, SKFCE_SOFTMAX_TILES and _softmax_tiles_on))
 
 
 cdef double dense_chunk(
     const floating[:, ::1] X, const floating[:, ::1] Y, const double[::1] sw,
     const double[::1] cw, const double[::1] ts, const floating[:, ::1] coef_t,
-    const double[::1] intercept, floating *z, floating *g, double *work, floating *tmp, double *acc, double *gint, Py_ssize_t r_start,
+    const double[::1] intercept, floating *z, floating *g, double *work, floating *tmp,
+    double *acc, double *gint, Py_ssize_t r_start,
     Py_ssize_t r_stop, Py_ssize_t block_rows, int kind,
 ) noexcept nogil:
     """Loss of rows [r_start, r_stop); their gradients added to acc (n_out, d) and gint.
 
-    z and g: block_rows * n_out each; work: 6 * block_rows + n_out doubles.
+    z and g: block_rows * n_out each; work: max(6 * block_rows, 2 * n_out) doubles.
     """
     cdef Py_ssize_t d = X.shape[1], n_out = coef_t.shape[1], n_classes = Y.shape[1]
     cdef Py_ssize_t r0, m, i, k, j
@@ -614,7 +607,8 @@ def dense_loss_gradient(
 
     Shapes: X (n, d), Y (n, n_classes), coef_t (d, n_out) (the coefficients transposed),
     target_sums (n,) (row_target_sums; any length >= 1 for a single logit), intercept
-    (n_out,) (zeros when not fitted), z_buf and g_buf (n_threads, block_rows, n_out), work_buf (n_threads, 6 * block_rows + n_out), tmp_buf
+    (n_out,) (zeros when not fitted), z_buf and g_buf (n_threads, block_rows, n_out),
+    work_buf (n_threads, max(6 * block_rows, 2 * n_out)), tmp_buf
     (n_threads, n_out * d) (float32 only; any shape for float64), chunk_acc (n_chunks,
     n_out * d) laid out (n_out, d), chunk_gint (n_chunks, n_out), chunk_loss (n_chunks,).
     """
@@ -651,7 +645,7 @@ cdef double csr_chunk(
     the same non-zeros. One phase at a time keeps its working set (W^T, or the accumulator:
     d * n_out each) in cache, where alternating them row by row made both miss. Z_blk is
     accumulated in X's precision (float32 X: as the dense kernel's sgemm).
-    gi: n_out doubles; work: 6 * block_rows + n_out doubles.
+    gi: n_out doubles; work: max(6 * block_rows, 2 * n_out) doubles.
     """
     cdef Py_ssize_t n_out = coef_t.shape[1], d = coef_t.shape[0], n_classes = Y.shape[1]
     cdef Py_ssize_t i, i0, ii, m, p, j, k, p_end
@@ -722,7 +716,7 @@ def csr_loss_gradient(
     Shapes: target_sums (n,) (row_target_sums; any length >= 1 for a single logit),
     coef_t (d, n_out) (the coefficients transposed), gi_buf
     (n_threads, n_out), z_buf and g_buf (n_threads, block_rows, n_out),
-    work_buf (n_threads, 6 * block_rows + n_out), chunk_acc (n_chunks, d * n_out) laid
+    work_buf (n_threads, max(6 * block_rows, 2 * n_out)), chunk_acc (n_chunks, d * n_out) laid
     out (d, n_out).
     """
     cdef Py_ssize_t n = indptr.shape[0] - 1, n_chunks = chunk_loss.shape[0]

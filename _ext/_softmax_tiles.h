@@ -33,6 +33,21 @@
 #define SKFCE_TILE_MAX_OUTPUTS 4
 #define SKFCE_TILE_MAX_FEATURES 32
 
+/* Whether the tiles take a softmax block of K outputs and d features: 2 to 4 outputs and
+ * K * ceil(d / 8) <= 9 vectors (d <= 32 for K = 2, 24 for K = 3, 16 for K = 4), exactly the
+ * instantiations of skfce_softmax_tile_block; never where the variant lacks them.
+ * Same-process A/B, one thread, n = 1e5, tiles / the block path (with its fused sweeps):
+ * d = 20: 0.76 (K = 2), 0.77-0.79 (K = 3), 0.98 (K = 4); K = 2, d = 32: 0.92; K = 3: 0.96 at
+ * d = 10, 0.79 at d = 24, 0.99-1.04 at d = 32; K = 4: 0.95-0.98 at d = 16, 0.91 at d = 24.
+ * Earlier, against the block path before its sweeps were fused: 1.05 at K = 5, 1.22 at
+ * K = 6, 1.35 at K = 8 (d = 20). The products' lane sums cost a few shuffles per row and
+ * output, where BLAS vectorizes over the outputs: for more outputs that loses. */
+static inline int skfce_softmax_tiles_take(int K, ptrdiff_t d, int available)
+{
+    return available && K >= 2 && K <= SKFCE_TILE_MAX_OUTPUTS && d >= 1
+           && d <= SKFCE_TILE_MAX_FEATURES && K * ((d + 7) / 8) <= 9;
+}
+
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #include <immintrin.h>
 
@@ -178,7 +193,8 @@ SKFCE_ALWAYS_INLINE double skfce_softmax_tile_impl(
                     const double *xr = Xg + r * d;
                     __m512d s;
                     if (NV == 1) {
-                        s = _mm512_mul_pd(_mm512_maskz_loadu_pd(dmask, xr), _mm512_loadu_pd(wpad + k * NV * 8));
+                        s = _mm512_mul_pd(_mm512_maskz_loadu_pd(dmask, xr),
+                                          _mm512_loadu_pd(wpad + k * NV * 8));
                     } else {
                         s = _mm512_mul_pd(_mm512_loadu_pd(xr), _mm512_loadu_pd(wpad + k * NV * 8));
 #pragma GCC unroll 4
@@ -281,8 +297,8 @@ SKFCE_ALWAYS_INLINE double skfce_softmax_tile_impl(
 #define SKFCE_TILE_CASES(KK) \
     SKFCE_TILE_CASE(KK, 1) SKFCE_TILE_CASE(KK, 2) SKFCE_TILE_CASE(KK, 3) SKFCE_TILE_CASE(KK, 4)
 
-/* skfce_softmax_tile_impl for 2 <= K <= SKFCE_TILE_MAX_OUTPUTS outputs and
- * 1 <= d <= SKFCE_TILE_MAX_FEATURES features (the caller checks). */
+/* skfce_softmax_tile_impl for the shapes skfce_softmax_tiles_take accepts (the caller
+ * checks). */
 static double skfce_softmax_tile_block(
     const double *X, const double *Y, const double *sw, const double *cw, const double *ts,
     const double *b, const double *wpad, double *acc, double *gint, ptrdiff_t m, ptrdiff_t d,
@@ -291,8 +307,8 @@ static double skfce_softmax_tile_block(
     const int NV = (int) ((d + 7) / 8);
     switch (K * 8 + NV) {
         SKFCE_TILE_CASES(2)
-        SKFCE_TILE_CASES(3)
-        SKFCE_TILE_CASE(4, 1) SKFCE_TILE_CASE(4, 2) SKFCE_TILE_CASE(4, 3)
+        SKFCE_TILE_CASE(3, 1) SKFCE_TILE_CASE(3, 2) SKFCE_TILE_CASE(3, 3)
+        SKFCE_TILE_CASE(4, 1) SKFCE_TILE_CASE(4, 2)
     }
     return 0.0;
 }

@@ -238,7 +238,7 @@ class FusedLinearObjective(RemembersLastEvaluation):
             tmp_shape = (T, self.n_coef) if dtype == np.float32 else (T, 1)
             self._tmp = np.empty(tmp_shape, dtype=dtype)
         self._work = np.empty(
-            (T, max(6 * self.block_rows, 2 * n_outputs) + n_outputs), dtype=np.float64
+            (T, max(6 * self.block_rows, 2 * n_outputs)), dtype=np.float64
         )
         # Per-row sums of the weighted targets, s_i sum_k cw_k y_ik (a softmax over several
         # outputs only): data only, once per fit.

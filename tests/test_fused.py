@@ -523,9 +523,9 @@ def _both_paths(data, w):
     return blas, tiles
 
 
-# (outputs, features) taken by the tiles: 2 to 4 outputs, outputs * ceil(d / 8) <= 12;
+# (outputs, features) taken by the tiles: 2 to 4 outputs, outputs * ceil(d / 8) <= 9;
 # d = 1, 8, 9 and 20 exercise one, whole and partial vectors of features.
-TILE_SHAPES = [(2, 1), (2, 32), (3, 8), (3, 9), (3, 20), (3, 32), (4, 5), (4, 20), (4, 24)]
+TILE_SHAPES = [(2, 1), (2, 32), (3, 8), (3, 9), (3, 20), (3, 24), (4, 5), (4, 16)]
 
 
 @pytest.mark.parametrize("K, d", TILE_SHAPES, ids=[f"K{K}-d{d}" for K, d in TILE_SHAPES])
@@ -563,7 +563,7 @@ def test_softmax_tiles_independent_of_thread_count_and_extreme_logits():
     assert_allclose(grad_t, grad_b, rtol=1e-10, atol=1e-12 * np.abs(grad_b).max())
 
 
-@pytest.mark.parametrize("K, d", [(5, 8), (4, 32), (3, 33)])
+@pytest.mark.parametrize("K, d", [(5, 8), (4, 17), (3, 25), (2, 33)])
 def test_softmax_tiles_not_taken_outside_their_shapes(K, d):
     # More outputs or features than the tiles win at: the BLAS block path, bitwise.
     _tiles_or_skip()
